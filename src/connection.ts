@@ -1,0 +1,115 @@
+import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { uuid_ossp } from "@electric-sql/pglite/contrib/uuid_ossp";
+import { vector } from "@electric-sql/pglite-pgvector";
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import pg from "pg";
+import { ConfigurationError } from "./errors.js";
+import * as schema from "./schema/index.js";
+
+export type Schema = typeof schema;
+
+/** The typed Drizzle database, the same API over a PostgreSQL server or embedded PGlite. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>> & {
+  $client: pg.Pool | PGlite;
+};
+
+export interface CreateDbOptions {
+  /** A PostgreSQL connection string, e.g. `postgres://user@host:5432/db`. */
+  url: string;
+  /** Passed to `pg.Pool` (max connections, timeouts, ssl…). */
+  pool?: Omit<pg.PoolConfig, "connectionString">;
+}
+
+/**
+ * Connects to a PostgreSQL server through a `pg` connection pool.
+ *
+ * ```ts
+ * const db = createDb({ url: process.env.DATABASE_URL! });
+ * const mine = await withUserContext(db, userId, (tx) => tx.select().from(courses));
+ * await closeDb(db);
+ * ```
+ */
+export function createDb(options: CreateDbOptions): Database {
+  if (!options.url) throw new ConfigurationError("createDb needs a connection url");
+  const pool = new pg.Pool({ ...options.pool, connectionString: options.url });
+  return drizzleNodePg(pool, { schema }) as Database;
+}
+
+export interface CreateEmbeddedDbOptions {
+  /** Where PGlite keeps its files; in memory when omitted. */
+  dataDir?: string;
+}
+
+/** The extensions the schema needs, as PGlite loads them. */
+export const embeddedExtensions = { vector, pg_trgm, uuid_ossp };
+
+/**
+ * Starts an embedded PostgreSQL (PGlite, in-process WebAssembly) with the `vector`, `pg_trgm` and
+ * `uuid-ossp` extensions available, and returns the same typed API as `createDb`. It takes about
+ * 2-3 s to start. For trying the package and for tests; production uses `createDb`.
+ */
+export async function createEmbeddedDb(options: CreateEmbeddedDbOptions = {}): Promise<Database> {
+  const client = await PGlite.create({ dataDir: options.dataDir, extensions: embeddedExtensions });
+  return wrapPglite(client);
+}
+
+/** Wraps an already running PGlite (e.g. a `clone()` of a migrated one) in the typed API. */
+export function wrapPglite(client: PGlite): Database {
+  return drizzlePglite(client, { schema }) as unknown as Database;
+}
+
+export function isEmbedded(db: Database): db is Database & { $client: PGlite } {
+  return db.$client instanceof PGlite;
+}
+
+/** Releases the pool or stops the embedded database. */
+export async function closeDb(db: Database): Promise<void> {
+  if (isEmbedded(db)) await db.$client.close();
+  else await db.$client.end();
+}
+
+export interface ResolveOptions {
+  /** Overrides `DATABASE_URL`. */
+  url?: string;
+  /** Where an embedded database keeps its files when no url is given. */
+  embeddedDir?: string;
+  /** The environment to read `DATABASE_URL` and `NODE_ENV` from; the CLI passes `process.env`. */
+  env: Record<string, string | undefined>;
+}
+
+export interface ResolvedDb {
+  db: Database;
+  /** Says which database is in use, for a person to read, without the password. */
+  description: string;
+}
+
+/**
+ * Opens the database a command should use: the given url or `DATABASE_URL`, else an embedded
+ * database in `embeddedDir`. Never falls back silently in production: with `NODE_ENV=production`
+ * and no url it throws a ConfigurationError.
+ */
+export async function resolveDb(options: ResolveOptions): Promise<ResolvedDb> {
+  const url = options.url ?? options.env.DATABASE_URL;
+  if (url) return { db: createDb({ url }), description: `PostgreSQL at ${redactUrl(url)}` };
+  if (options.env.NODE_ENV === "production") {
+    throw new ConfigurationError(
+      "no DATABASE_URL is set and NODE_ENV=production: refusing to use an embedded database. Set DATABASE_URL or pass --url.",
+    );
+  }
+  const dir = options.embeddedDir ?? "./.sensa-db";
+  return { db: await createEmbeddedDb({ dataDir: dir }), description: `embedded PGlite database in ${dir}` };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable url)";
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Every error this package throws on purpose is a `SensaDbError` with a `code` a caller can
+ * switch on, and the details of what went wrong and where.
+ */
+export class SensaDbError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input failed validation; nothing was sent to the database. */
+export class ValidationError extends SensaDbError {
+  constructor(
+    message: string,
+    /** One entry per bad field: its path (e.g. `embedding.3`) and what is wrong with it. */
+    readonly issues: ReadonlyArray<{ path: string; message: string }>,
+  ) {
+    super("VALIDATION_FAILED", message);
+  }
+}
+
+/** The package was asked to run without what it needs, e.g. no DATABASE_URL in production. */
+export class ConfigurationError extends SensaDbError {
+  constructor(message: string) {
+    super("CONFIGURATION", message);
+  }
+}
+
+/** A migration's statement failed; the whole batch was rolled back. */
+export class MigrationError extends SensaDbError {
+  constructor(
+    readonly migration: string,
+    readonly statement: string,
+    readonly pgMessage: string,
+    cause: unknown,
+  ) {
+    super(
+      "MIGRATION_FAILED",
+      `migration ${migration} failed: ${pgMessage}\n  in statement: ${statement.trim().slice(0, 500)}\nNothing was applied: the batch ran in one transaction and was rolled back.`,
+      { cause },
+    );
+  }
+}
+
+/** A migration that a database has applied no longer matches its file. */
+export class MigrationChecksumError extends SensaDbError {
+  constructor(
+    readonly migration: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      "MIGRATION_CHECKSUM_MISMATCH",
+      `drizzle/${migration}.sql was edited after this database applied it (applied sha256 ${expected.slice(0, 12)}…, file now ${actual.slice(0, 12)}…). ` +
+        `Restore the file (git checkout -- drizzle/${migration}.sql) and put the change in a new migration: npm run db:generate.`,
+    );
+  }
+}
+
+/** The database has applied a migration this package does not have (it is older than the database). */
+export class UnknownMigrationError extends SensaDbError {
+  constructor(readonly journalTime: number) {
+    super(
+      "MIGRATION_UNKNOWN",
+      `the database has applied a migration (journal time ${journalTime}) that is not in drizzle/: upgrade @sensa-learn/db before migrating this database.`,
+    );
+  }
+}
+
+/** A rollback was refused or failed; when it failed, nothing was changed. */
+export class RollbackError extends SensaDbError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ROLLBACK_FAILED", message, options);
+  }
+}

@@ -1,0 +1,69 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** One migration of drizzle/, as Drizzle's journal lists it. */
+export interface MigrationFile {
+  /** The file name without `.sql`, e.g. `0001_schema`: the name used everywhere. */
+  name: string;
+  /** The journal's `when`: Drizzle's `created_at` for the migration, and its order key. */
+  journalTime: number;
+  /** sha256 of the whole file, as Drizzle stores it in `__drizzle_migrations.hash`. */
+  hash: string;
+  /** The statements, split on Drizzle's `--> statement-breakpoint` as Drizzle does. */
+  statements: string[];
+  /** The rollback kept beside it in drizzle/rollback/<name>.sql, if there is one. */
+  rollback: { path: string; sql: string; statements: string[] } | undefined;
+}
+
+interface Journal {
+  entries: Array<{ idx: number; when: number; tag: string }>;
+}
+
+export const BREAKPOINT = "--> statement-breakpoint";
+
+/**
+ * The drizzle/ folder shipped with this package. Found by walking up from this module, because
+ * it sits at different depths in src/ (tsx, tests) and dist/src/ (the published build).
+ */
+export function defaultMigrationsFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "drizzle", "meta", "_journal.json"))) return join(dir, "drizzle");
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("drizzle/meta/_journal.json not found above " + import.meta.url);
+    dir = parent;
+  }
+}
+
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split(BREAKPOINT)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Reads drizzle/ in journal order. */
+export function readMigrations(folder: string = defaultMigrationsFolder()): MigrationFile[] {
+  const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as Journal;
+  return journal.entries.map((entry) => {
+    const sql = readFileSync(join(folder, `${entry.tag}.sql`), "utf8");
+    const rollbackPath = resolve(folder, "rollback", `${entry.tag}.sql`);
+    const rollbackSql = existsSync(rollbackPath) ? readFileSync(rollbackPath, "utf8") : undefined;
+    return {
+      name: entry.tag,
+      journalTime: entry.when,
+      hash: sha256(sql),
+      statements: splitStatements(sql),
+      rollback:
+        rollbackSql === undefined
+          ? undefined
+          : { path: rollbackPath, sql: rollbackSql, statements: splitStatements(rollbackSql) },
+    };
+  });
+}

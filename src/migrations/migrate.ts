@@ -1,0 +1,63 @@
+import { sql } from "drizzle-orm";
+import type { Database } from "../connection.js";
+import { MigrationError } from "../errors.js";
+import { ensureBookkeeping, readApplied } from "./applied.js";
+import { pendingMigrations, verifyChecksums } from "./checksums.js";
+import { readMigrations } from "./files.js";
+import { pgMessage, withMigrationLock, withSession } from "./session.js";
+
+export interface MigrateOptions {
+  /** drizzle/ by default: the migrations shipped with this package. */
+  migrationsFolder?: string;
+  /** Recorded in migrations_log.applied_via. */
+  appliedVia?: "migrate()" | "sensa-db";
+}
+
+export interface MigrateResult {
+  /** Names of the migrations this call applied, in order; empty when the database was current. */
+  applied: string[];
+  durationMs: number;
+}
+
+/**
+ * Applies the pending migrations of drizzle/ to a server or embedded database, as
+ * `drizzle-kit migrate` would, and also:
+ * - takes an advisory lock, so concurrent deploys apply each migration once;
+ * - refuses (MigrationChecksumError) when an applied migration's file has been edited;
+ * - runs the whole batch in one transaction: on failure (MigrationError, naming the file and the
+ *   statement) the database is exactly as before.
+ *
+ * ```ts
+ * const { applied } = await migrate(db);
+ * ```
+ */
+export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const started = performance.now();
+  const files = readMigrations(options.migrationsFolder);
+  const applied = await withSession(db, (session) =>
+    withMigrationLock(session, async () => {
+      await ensureBookkeeping(session);
+      const done = await readApplied(session);
+      verifyChecksums(files, done);
+      const pending = pendingMigrations(files, done);
+      if (pending.length === 0) return [];
+      await session.transaction(async (tx) => {
+        await tx.execute(sql`SELECT set_config('sensa.applied_via', ${options.appliedVia ?? "migrate()"}, true)`);
+        for (const migration of pending) {
+          for (const statement of migration.statements) {
+            try {
+              await tx.execute(sql.raw(statement));
+            } catch (error) {
+              throw new MigrationError(migration.name, statement, pgMessage(error), error);
+            }
+          }
+          await tx.execute(
+            sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`,
+          );
+        }
+      });
+      return pending.map((m) => m.name);
+    }),
+  );
+  return { applied, durationMs: performance.now() - started };
+}

@@ -1,0 +1,59 @@
+import { relations } from "drizzle-orm";
+import { index, jsonb, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { embedding, id, inheritedDefault, ownerDefault, timestamps } from "./columns.js";
+import { complexityLevel } from "./enums.js";
+import { users } from "./users.js";
+import { courses } from "./courses.js";
+import { courseDocuments } from "./course_documents.js";
+import { chapters } from "./chapters.js";
+
+/** A concept map as the processing workers emit it: nodes are keywords, edges relationships. */
+export interface ConceptMap {
+  nodes?: Array<{ id: string; label: string; [key: string]: unknown }>;
+  edges?: Array<{ source: string; target: string; type?: string; [key: string]: unknown }>;
+  [key: string]: unknown;
+}
+
+/** What processing made of a document: one per uploaded document. */
+export const processedDocuments = pgTable(
+  "processed_documents",
+  {
+    id: id(),
+    documentId: uuid("document_id")
+      .notNull()
+      .unique("processed_documents_document_id_unique")
+      .references(() => courseDocuments.id, { onDelete: "cascade" }),
+    /** Copied from the document by the `inherit_owner` trigger. */
+    courseId: uuid("course_id")
+      .notNull()
+      .default(inheritedDefault)
+      .references(() => courses.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .default(ownerDefault)
+      .references(() => users.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    summary: text("summary"),
+    conceptMap: jsonb("concept_map").$type<ConceptMap>().notNull().default({}),
+    complexityLevel: complexityLevel("complexity_level"),
+    embedding: embedding(),
+    /** Which embedding model produced `embedding`, so a model change can be re-embedded. */
+    embeddingModel: text("embedding_model"),
+    ...timestamps,
+  },
+  (t) => [
+    index("processed_documents_course_id_idx").on(t.courseId),
+    index("processed_documents_user_id_idx").on(t.userId),
+    index("processed_documents_embedding_idx").using("hnsw", t.embedding.op("vector_cosine_ops")),
+  ],
+);
+
+export const processedDocumentsRelations = relations(processedDocuments, ({ one, many }) => ({
+  document: one(courseDocuments, { fields: [processedDocuments.documentId], references: [courseDocuments.id] }),
+  course: one(courses, { fields: [processedDocuments.courseId], references: [courses.id] }),
+  owner: one(users, { fields: [processedDocuments.userId], references: [users.id] }),
+  chapters: many(chapters),
+}));
+
+export type ProcessedDocument = typeof processedDocuments.$inferSelect;
+export type NewProcessedDocument = typeof processedDocuments.$inferInsert;
