@@ -69,7 +69,7 @@ export function isEmbedded(db: Database): db is Database & { $client: PGlite } {
 /** Releases the pool or stops the embedded database. */
 export async function closeDb(db: Database): Promise<void> {
   if (isEmbedded(db)) await db.$client.close();
-  else await db.$client.end();
+  else await (db.$client as pg.Pool).end();
 }
 
 export interface ResolveOptions {

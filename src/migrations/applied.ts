@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
+import { queryRows } from "../functions/rows.js";
 
 /** A row of Drizzle's own bookkeeping, `drizzle.__drizzle_migrations`. */
 export interface AppliedMigration {
@@ -20,12 +21,8 @@ export async function ensureBookkeeping(db: Database): Promise<void> {
 
 /** What the database has applied, oldest first; empty when it has never been migrated. */
 export async function readApplied(db: Database): Promise<AppliedMigration[]> {
-  const exists = await db.execute<{ exists: boolean }>(
-    sql`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS exists`,
-  );
-  if (!exists.rows[0]?.exists) return [];
-  const rows = await db.execute<{ hash: string; created_at: string | number }>(
-    sql`SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY created_at`,
-  );
-  return rows.rows.map((r) => ({ hash: r.hash, journalTime: Number(r.created_at) }));
+  const [table] = await queryRows(db, sql`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS exists`);
+  if (!table?.exists) return [];
+  const rows = await queryRows(db, sql`SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY created_at`);
+  return rows.map((r) => ({ hash: String(r.hash), journalTime: Number(r.created_at) }));
 }

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type pg from "pg";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import { isEmbedded, type Database } from "../connection.js";
 import * as schema from "../schema/index.js";
@@ -9,7 +10,7 @@ import * as schema from "../schema/index.js";
  */
 export async function withSession<T>(db: Database, fn: (session: Database) => Promise<T>): Promise<T> {
   if (isEmbedded(db)) return fn(db);
-  const client = await db.$client.connect();
+  const client = await (db.$client as pg.Pool).connect();
   try {
     return await fn(drizzleNodePg(client, { schema }) as unknown as Database);
   } finally {

@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { inject } from "vitest";
+import { closeDb, createDb, embeddedExtensions, wrapPglite, type Database } from "../../src/connection.js";
+import { migrate } from "../../src/migrations/migrate.js";
+import { createOwnedDatabase, dropDatabase, OWNER, TEMPLATE, urlFor } from "./server.js";
+
+export interface TestDatabase {
+  db: Database;
+  kind: "server" | "embedded";
+  /** The owner's connection string (server only): for child processes such as the CLI. */
+  url: string | undefined;
+  /**
+   * Runs SQL as a superuser on this same database (to see past row-level security, or do what
+   * the owner may not). Statements before the last are settings; the last one's rows return.
+   */
+  superuserRows(script: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+const server = () => inject("testServer");
+export const onServer = () => server() !== null;
+
+/** This file's own migrated database, owned and used by the non-superuser test owner. */
+export function openTestDatabase(): Promise<TestDatabase> {
+  return open({ migrated: true });
+}
+
+/** A database with the extensions created (as on RDS) but no migration applied. */
+export function openEmptyDatabase(): Promise<TestDatabase> {
+  return open({ migrated: false });
+}
+
+async function open({ migrated }: { migrated: boolean }): Promise<TestDatabase> {
+  const target = server();
+  if (target) {
+    const name = `sensa_test_${randomBytes(6).toString("hex")}`;
+    const url = await createOwnedDatabase(target.adminUrl, name, migrated ? TEMPLATE : "template0");
+    const db = createDb({ url });
+    const superUrl = urlFor(target.adminUrl, name);
+    return {
+      db,
+      kind: "server",
+      url,
+      async superuserRows(script) {
+        const admin = new pg.Client({ connectionString: superUrl });
+        await admin.connect();
+        try {
+          const results = await admin.query(script);
+          const last = Array.isArray(results) ? results.at(-1) : results;
+          return last?.rows ?? [];
+        } finally {
+          await admin.end();
+        }
+      },
+      async close() {
+        await closeDb(db);
+        await dropDatabase(target.adminUrl, name);
+      },
+    };
+  }
+  return openEmbedded(migrated);
+}
+
+/**
+ * PGlite has one session and starts as a superuser, which row-level security never filters.
+ * So the session switches to a non-superuser owner of the database first, exactly like the
+ * server's test owner, and everything after runs as that owner.
+ */
+async function openEmbedded(migrated: boolean): Promise<TestDatabase> {
+  const pglite = await PGlite.create({ extensions: embeddedExtensions });
+  await pglite.exec(`
+    CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
+    CREATE EXTENSION IF NOT EXISTS vector;
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE ROLE ${OWNER} NOSUPERUSER NOBYPASSRLS CREATEROLE CREATEDB;
+    ALTER DATABASE postgres OWNER TO ${OWNER};
+    SET ROLE ${OWNER};
+  `);
+  const db = wrapPglite(pglite);
+  if (migrated) await migrate(db);
+  return {
+    db,
+    kind: "embedded",
+    url: undefined,
+    async superuserRows(script) {
+      await pglite.exec("RESET ROLE");
+      try {
+        const results = await pglite.exec(script);
+        return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
+      } finally {
+        await pglite.exec(`SET ROLE ${OWNER}`);
+      }
+    },
+    close: () => closeDb(db),
+  };
+}

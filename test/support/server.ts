@@ -1,0 +1,64 @@
+import pg from "pg";
+
+/** The non-superuser role that owns and migrates test databases, as RDS's master user would. */
+export const OWNER = "sensa_test_owner";
+export const TEMPLATE = "sensa_test_template";
+export const EXTENSIONS = ['"uuid-ossp"', "vector", "pg_trgm"];
+
+/** What global setup hands each test file when a PostgreSQL server is in use. */
+export interface ServerTarget {
+  /** A superuser connection string (any database). */
+  adminUrl: string;
+  /** Where it came from: TEST_DATABASE_URL or Testcontainers. */
+  source: string;
+}
+
+export function urlFor(base: string, database: string, user?: string): string {
+  const u = new URL(base);
+  u.pathname = `/${database}`;
+  if (user) {
+    u.username = user;
+    u.password = user;
+  }
+  return u.toString();
+}
+
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates an empty database owned by the test owner, with the extensions already created by a
+ * superuser: the state an RDS database is in before this package's migrations run.
+ */
+export async function createOwnedDatabase(adminUrl: string, name: string, template = "template0"): Promise<string> {
+  await withClient(adminUrl, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await c.query(`CREATE DATABASE "${name}" OWNER ${OWNER} TEMPLATE "${template}"`);
+  });
+  if (template === "template0") {
+    await withClient(urlFor(adminUrl, name), async (c) => {
+      for (const ext of EXTENSIONS) await c.query(`CREATE EXTENSION IF NOT EXISTS ${ext}`);
+    });
+  }
+  return urlFor(adminUrl, name, OWNER);
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+export async function ensureOwnerRole(adminUrl: string): Promise<void> {
+  await withClient(adminUrl, async (c) => {
+    const { rowCount } = await c.query("SELECT FROM pg_roles WHERE rolname = $1", [OWNER]);
+    if (!rowCount) {
+      await c.query(`CREATE ROLE ${OWNER} LOGIN PASSWORD '${OWNER}' NOSUPERUSER NOBYPASSRLS CREATEDB CREATEROLE`);
+    }
+  });
+}
