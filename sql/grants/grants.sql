@@ -10,7 +10,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
 GRANT SELECT, INSERT, UPDATE, DELETE ON users TO admin_role;
 GRANT SELECT, DELETE ON users TO sensa_app;
 GRANT INSERT (id, cognito_sub, email, display_name) ON users TO sensa_app;
-GRANT UPDATE (email, display_name) ON users TO sensa_app;
+GRANT UPDATE (email, display_name, updated_at) ON users TO sensa_app;
 
 -- The audit trail is for operators.
 GRANT SELECT ON migrations_log TO admin_role;

@@ -4,13 +4,15 @@ import pg from "pg";
 import { inject } from "vitest";
 import { closeDb, createDb, embeddedExtensions, wrapPglite, type Database } from "../../src/connection.js";
 import { migrate } from "../../src/migrations/migrate.js";
-import { createOwnedDatabase, dropDatabase, OWNER, TEMPLATE, urlFor } from "./server.js";
+import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, TEMPLATE, urlFor } from "./server.js";
 
 export interface TestDatabase {
   db: Database;
   kind: "server" | "embedded";
   /** The owner's connection string (server only): for child processes such as the CLI. */
   url: string | undefined;
+  /** Connecting as an app service does: a login role that is a member of sensa_app only (server only). */
+  appUrl: string | undefined;
   /**
    * Runs SQL as a superuser on this same database (to see past row-level security, or do what
    * the owner may not). Statements before the last are settings; the last one's rows return.
@@ -43,6 +45,7 @@ async function open({ migrated }: { migrated: boolean }): Promise<TestDatabase> 
       db,
       kind: "server",
       url,
+      appUrl: urlFor(target.adminUrl, name, APP_LOGIN),
       async superuserRows(script) {
         const admin = new pg.Client({ connectionString: superUrl });
         await admin.connect();
@@ -65,6 +68,9 @@ async function open({ migrated }: { migrated: boolean }): Promise<TestDatabase> 
 
 /**
  * PGlite has one session and starts as a superuser, which row-level security never filters.
+ * Its session user stays that superuser whatever role it acts as, so on PGlite anyone may
+ * SET ROLE to anything: the embedded database has no boundary between roles, only the server
+ * does, and the tests that need one run on the server only.
  * So the session switches to a non-superuser owner of the database first, exactly like the
  * server's test owner, and everything after runs as that owner.
  */
@@ -84,6 +90,7 @@ async function openEmbedded(migrated: boolean): Promise<TestDatabase> {
     db,
     kind: "embedded",
     url: undefined,
+    appUrl: undefined,
     async superuserRows(script) {
       await pglite.exec("RESET ROLE");
       try {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { closeDb, createDb } from "../../src/connection.js";
 import { migrate } from "../../src/migrations/migrate.js";
-import { createOwnedDatabase, dropDatabase, ensureOwnerRole, TEMPLATE, withClient, type ServerTarget } from "./server.js";
+import { createOwnedDatabase, dropDatabase, ensureAppLogin, ensureOwnerRole, TEMPLATE, withClient, type ServerTarget } from "./server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -44,6 +44,7 @@ export default async function setup(project: TestProject) {
     } finally {
       await closeDb(db);
     }
+    await ensureAppLogin(target.adminUrl);
     console.log(`tests run on PostgreSQL from ${target.source}`);
   } else {
     console.log("tests run on embedded PGlite (set TEST_DATABASE_URL to use a server)");

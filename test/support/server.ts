@@ -3,6 +3,8 @@ import pg from "pg";
 /** The non-superuser role that owns and migrates test databases, as RDS's master user would. */
 export const OWNER = "sensa_test_owner";
 export const TEMPLATE = "sensa_test_template";
+/** A login role that is a member of sensa_app only: what an app service connects as. */
+export const APP_LOGIN = "sensa_test_app";
 export const EXTENSIONS = ['"uuid-ossp"', "vector", "pg_trgm"];
 
 /** What global setup hands each test file when a PostgreSQL server is in use. */
@@ -60,5 +62,14 @@ export async function ensureOwnerRole(adminUrl: string): Promise<void> {
     if (!rowCount) {
       await c.query(`CREATE ROLE ${OWNER} LOGIN PASSWORD '${OWNER}' NOSUPERUSER NOBYPASSRLS CREATEDB CREATEROLE`);
     }
+  });
+}
+
+/** Creates the app login role (once the migrations have created sensa_app). */
+export async function ensureAppLogin(adminUrl: string): Promise<void> {
+  await withClient(adminUrl, async (c) => {
+    const { rowCount } = await c.query("SELECT FROM pg_roles WHERE rolname = $1", [APP_LOGIN]);
+    if (!rowCount) await c.query(`CREATE ROLE ${APP_LOGIN} LOGIN PASSWORD '${APP_LOGIN}' NOSUPERUSER NOBYPASSRLS`);
+    await c.query(`GRANT sensa_app TO ${APP_LOGIN}`);
   });
 }
