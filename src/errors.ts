@@ -47,6 +47,16 @@ export class MigrationError extends SensaDbError {
   }
 }
 
+/** `to` names no pending migration. */
+export class MigrationTargetError extends SensaDbError {
+  constructor(
+    readonly target: string,
+    readonly pending: string[],
+  ) {
+    super("MIGRATION_TARGET", `${target} is not a pending migration (pending: ${pending.join(", ") || "none"})`);
+  }
+}
+
 /** A migration that a database has applied no longer matches its file. */
 export class MigrationChecksumError extends SensaDbError {
   constructor(

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import { MigrationError } from "../errors.js";
+import { MigrationError, MigrationTargetError } from "../errors.js";
 import { ensureBookkeeping, readApplied } from "./applied.js";
 import { pendingMigrations, verifyChecksums } from "./checksums.js";
 import { readMigrations } from "./files.js";
@@ -11,6 +11,8 @@ export interface MigrateOptions {
   migrationsFolder?: string;
   /** Recorded in migrations_log.applied_via. */
   appliedVia?: "migrate()" | "sensa-db";
+  /** Apply pending migrations up to and including this one only. */
+  to?: string;
 }
 
 export interface MigrateResult {
@@ -39,7 +41,12 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
       await ensureBookkeeping(session);
       const done = await readApplied(session);
       verifyChecksums(files, done);
-      const pending = pendingMigrations(files, done);
+      let pending = pendingMigrations(files, done);
+      if (options.to !== undefined) {
+        const last = pending.findIndex((m) => m.name === options.to);
+        if (last === -1) throw new MigrationTargetError(options.to, pending.map((m) => m.name));
+        pending = pending.slice(0, last + 1);
+      }
       if (pending.length === 0) return [];
       await session.transaction(async (tx) => {
         await tx.execute(sql`SELECT set_config('sensa.applied_via', ${options.appliedVia ?? "migrate()"}, true)`);

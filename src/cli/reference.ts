@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { closeDb, createDb, createEmbeddedDb, isEmbedded, type Database } from "../connection.js";
+import { ConfigurationError } from "../errors.js";
+import { pgMessage } from "../migrations/session.js";
+
+export interface Reference {
+  db: Database;
+  dispose(): Promise<void>;
+}
+
+/**
+ * An empty database to build the expected schema in, for `verify`: the one given, else a
+ * scratch database on the same server (needs CREATEDB and the right to create the
+ * extensions, as RDS's master user has), else for an embedded database another in memory.
+ */
+export async function openReference(live: Database, liveUrl: string | undefined, referenceUrl: string | undefined): Promise<Reference> {
+  if (referenceUrl) {
+    const db = createDb({ url: referenceUrl });
+    return { db, dispose: () => closeDb(db) };
+  }
+  if (isEmbedded(live) || !liveUrl) {
+    const db = await createEmbeddedDb();
+    return { db, dispose: () => closeDb(db) };
+  }
+  const name = `sensa_verify_${randomBytes(5).toString("hex")}`;
+  try {
+    await live.execute(sql.raw(`CREATE DATABASE ${name}`));
+  } catch (error) {
+    throw new ConfigurationError(`verify could not create a scratch database (${pgMessage(error)}): pass --reference-url with an empty database`);
+  }
+  const url = new URL(liveUrl);
+  url.pathname = `/${name}`;
+  const db = createDb({ url: url.toString() });
+  const dispose = async () => {
+    await closeDb(db);
+    await live.execute(sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  };
+  try {
+    for (const ext of ['"uuid-ossp"', "vector", "pg_trgm"]) await db.execute(sql.raw(`CREATE EXTENSION IF NOT EXISTS ${ext}`));
+  } catch (error) {
+    await dispose();
+    throw new ConfigurationError(
+      `verify could not create the extensions in a scratch database (${pgMessage(error)}): pass --reference-url with an empty database that has uuid-ossp, vector and pg_trgm`,
+    );
+  }
+  return { db, dispose };
+}
