@@ -6,8 +6,17 @@ DROP FUNCTION IF EXISTS drizzle.log_migration();
 --> statement-breakpoint
 DROP TABLE IF EXISTS public.migrations_log;
 --> statement-breakpoint
-DROP EXTENSION IF EXISTS pg_trgm;
---> statement-breakpoint
-DROP EXTENSION IF EXISTS vector;
---> statement-breakpoint
-DROP EXTENSION IF EXISTS "uuid-ossp";
+-- Only the extensions this migration created (owned by the migrating user) are dropped: where
+-- a platform team or superuser created them first (as on RDS), they were there before and stay.
+DO $$
+DECLARE
+	ext name;
+BEGIN
+	FOR ext IN
+		SELECT extname FROM pg_extension
+		WHERE extname IN ('pg_trgm', 'vector', 'uuid-ossp') AND extowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+	LOOP
+		EXECUTE format('DROP EXTENSION %I', ext);
+	END LOOP;
+END
+$$;

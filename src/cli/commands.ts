@@ -3,7 +3,7 @@ import type { Database } from "../connection.js";
 import { migrate } from "../migrations/migrate.js";
 import { rollback } from "../migrations/rollback.js";
 import { migrationStatus } from "../migrations/status.js";
-import { verify } from "../migrations/verify.js";
+import { verify, verifyAppliedChecksums } from "../migrations/verify.js";
 import { openReference } from "./reference.js";
 
 export interface CommandContext {
@@ -94,6 +94,7 @@ The expected schema is built in a scratch database on the same server (or in mem
 embedded database); --reference-url gives an empty database to use instead.`,
     options: { "reference-url": { type: "string" } },
     async run(ctx) {
+      await verifyAppliedChecksums(ctx.db); // needs no reference database, so it fails first
       const reference = await openReference(ctx.db, ctx.url, ctx.values["reference-url"] as string | undefined);
       try {
         const result = await verify(ctx.db, { reference: reference.db });

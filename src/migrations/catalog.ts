@@ -4,7 +4,8 @@ import { queryRows } from "../functions/rows.js";
 
 /**
  * Grants name the table owner, which differs between two databases built by different users:
- * it is written as (owner).
+ * it is written as (owner). A table never granted on has a NULL ACL meaning the default, which
+ * is spelled out so that granting and revoking again compares equal.
  *
  * A normalised dump of what a database's schema holds, one line per object: tables, columns,
  * types, indexes, constraints, policies, functions, triggers, grants and extensions of the
@@ -43,7 +44,7 @@ WITH ns AS (SELECT 'public'::regnamespace AS oid)
 SELECT 'extension ' || extname AS key, '' AS definition FROM pg_extension WHERE extname <> 'plpgsql'
 UNION ALL
 SELECT 'table ' || c.relname, concat_ws(' ', 'rls=' || c.relrowsecurity, 'force=' || c.relforcerowsecurity,
-  'acl=' || array_to_string(array(SELECT replace(a::text, pg_get_userbyid(c.relowner), '(owner)') FROM unnest(c.relacl) a ORDER BY 1), ','))
+  'acl=' || array_to_string(array(SELECT replace(a::text, pg_get_userbyid(c.relowner), '(owner)') FROM unnest(coalesce(c.relacl, acldefault('r', c.relowner))) a ORDER BY 1), ','))
 FROM pg_class c, ns WHERE c.relnamespace = ns.oid AND c.relkind IN ('r', 'p', 'v', 'm')
 UNION ALL
 SELECT 'column ' || c.relname || '.' || a.attname,

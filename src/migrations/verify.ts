@@ -2,7 +2,7 @@ import type { Database } from "../connection.js";
 import { readApplied } from "./applied.js";
 import { catalogSnapshot, diffCatalogs, isClean, type CatalogDiff } from "./catalog.js";
 import { verifyChecksums } from "./checksums.js";
-import { readMigrations } from "./files.js";
+import { readMigrations, type MigrationFile } from "./files.js";
 import { migrate } from "./migrate.js";
 
 export interface VerifyOptions {
@@ -31,12 +31,21 @@ export interface VerifyResult {
  * ```
  */
 export async function verify(db: Database, options: VerifyOptions): Promise<VerifyResult> {
-  const files = readMigrations(options.migrationsFolder);
-  const applied = await readApplied(db);
-  verifyChecksums(files, applied);
-  const times = new Set(applied.map((a) => a.journalTime));
-  const last = files.filter((f) => times.has(f.journalTime)).at(-1);
+  const last = await verifyAppliedChecksums(db, options.migrationsFolder);
   if (last) await migrate(options.reference, { migrationsFolder: options.migrationsFolder, to: last.name });
   const drift = diffCatalogs(await catalogSnapshot(db), await catalogSnapshot(options.reference));
   return { lastApplied: last?.name ?? null, drift, clean: isClean(drift) };
+}
+
+/**
+ * The first half of `verify`, which needs no reference database: throws
+ * MigrationChecksumError if an applied migration's file was edited, and returns the last
+ * migration applied.
+ */
+export async function verifyAppliedChecksums(db: Database, migrationsFolder?: string): Promise<MigrationFile | undefined> {
+  const files = readMigrations(migrationsFolder);
+  const applied = await readApplied(db);
+  verifyChecksums(files, applied);
+  const times = new Set(applied.map((a) => a.journalTime));
+  return files.filter((f) => times.has(f.journalTime)).at(-1);
 }
