@@ -4,6 +4,8 @@ import { migrate } from "../migrations/migrate.js";
 import { rollback } from "../migrations/rollback.js";
 import { migrationStatus } from "../migrations/status.js";
 import { verify, verifyAppliedChecksums } from "../migrations/verify.js";
+import { seed } from "../seed/index.js";
+import { runDemo } from "./demo.js";
 import { openReference } from "./reference.js";
 
 export interface CommandContext {
@@ -17,11 +19,15 @@ export interface Command {
   summary: string;
   usage: string;
   options?: NonNullable<ParseArgsConfig["options"]>;
+  /** Without a url or --dir, use a throwaway in-memory embedded database instead of ./.sensa-db. */
+  inMemoryByDefault?: boolean;
   /** Returns the exit code. */
   run(ctx: CommandContext): Promise<number>;
 }
 
 const print = (ctx: CommandContext, data: unknown, text: string) => console.log(ctx.json ? JSON.stringify(data, null, 2) : text);
+
+const numberOption = (ctx: CommandContext, name: string) => (ctx.values[name] === undefined ? undefined : Number(ctx.values[name]));
 
 export const commands: Record<string, Command> = {
   migrate: {
@@ -114,4 +120,80 @@ embedded database); --reference-url gives an empty database to use instead.`,
       }
     },
   },
+
+  seed: {
+    summary: "fill the database with realistic, deterministic data",
+    usage: `Usage: sensa-db seed [options] [--url <url>] [--json]
+
+Writes users with courses, documents, chapters, keywords (768-dim embeddings around subject
+centres), relationships, annotations and progress. The same --seed gives the same data.
+  --seed <n>                      random seed (default 42)
+  --users <n>                     users (default 5)
+  --courses-per-user <n>          (default 2)
+  --documents-per-course <n>      (default 3)
+  --chapters-per-document <n>     (default 4)
+  --keywords-per-chapter <n>      (default 8)
+  --relationships-per-chapter <n> (default 4)
+  --annotations-per-user <n>      (default 3)
+  --progress <0..1>               share of chapters with progress (default 0.5)
+  --defer-indexes <auto|yes|no>   rebuild HNSW indexes after the load (default auto: >1,000 embeddings)`,
+    options: {
+      seed: { type: "string" },
+      users: { type: "string" },
+      "courses-per-user": { type: "string" },
+      "documents-per-course": { type: "string" },
+      "chapters-per-document": { type: "string" },
+      "keywords-per-chapter": { type: "string" },
+      "relationships-per-chapter": { type: "string" },
+      "annotations-per-user": { type: "string" },
+      progress: { type: "string" },
+      "defer-indexes": { type: "string" },
+    },
+    async run(ctx) {
+      const defer = ctx.values["defer-indexes"];
+      const options = {
+        seed: numberOption(ctx, "seed"),
+        users: numberOption(ctx, "users"),
+        coursesPerUser: numberOption(ctx, "courses-per-user"),
+        documentsPerCourse: numberOption(ctx, "documents-per-course"),
+        chaptersPerDocument: numberOption(ctx, "chapters-per-document"),
+        keywordsPerChapter: numberOption(ctx, "keywords-per-chapter"),
+        relationshipsPerChapter: numberOption(ctx, "relationships-per-chapter"),
+        annotationsPerUser: numberOption(ctx, "annotations-per-user"),
+        progress: numberOption(ctx, "progress"),
+        deferIndexes: defer === undefined || defer === "auto" ? ("auto" as const) : defer === "yes",
+      };
+      const bar = !ctx.json && process.stderr.isTTY ? progressBar() : undefined;
+      const result = await seed(ctx.db, options, bar);
+      if (bar) process.stderr.write("\n");
+      const lines = Object.entries(result.rows).map(([t, n]) => `  ${t.padEnd(20)} ${String(n).padStart(10)}`);
+      print(
+        ctx,
+        { ok: true, ...result, userIds: undefined },
+        `${lines.join("\n")}\n  ${"total".padEnd(20)} ${String(result.totalRows).padStart(10)} rows in ${result.seconds.toFixed(1)} s (${Math.round(result.rowsPerSecond)} rows/s${result.indexSeconds ? `, HNSW rebuild ${result.indexSeconds.toFixed(1)} s` : ""})`,
+      );
+      return 0;
+    },
+  },
+
+  demo: {
+    summary: "migrate, seed a little, and show every function and RLS at work",
+    inMemoryByDefault: true,
+    usage: `Usage: sensa-db demo [--url <url>]
+
+Runs on an in-memory embedded database unless --url, DATABASE_URL or --dir is given. On a
+server it removes the users it created (and everything they own) at the end.`,
+    async run(ctx) {
+      await runDemo(ctx.db);
+      return 0;
+    },
+  },
 };
+
+function progressBar() {
+  return (done: number, total: number) => {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    process.stderr.write(`\r  [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} rows`);
+  };
+}

@@ -56,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
   }
   let resolved: ResolvedDb | undefined;
   try {
-    resolved = await resolveDb({ url: values.url as string | undefined, embeddedDir: values.dir as string | undefined, env: process.env });
+    const dir = (values.dir as string | undefined) ?? (command.inMemoryByDefault ? "memory://" : undefined);
+    resolved = await resolveDb({ url: values.url as string | undefined, embeddedDir: dir, env: process.env });
     if (!values.json) console.error(`sensa-db: using ${resolved.description}`);
     return await command.run({ db: resolved.db, url: (values.url as string | undefined) ?? process.env.DATABASE_URL, values, json: Boolean(values.json) });
   } catch (error) {

@@ -28,12 +28,12 @@ export interface UserBatch {
   user_progress: NewUserProgress[];
 }
 
-// Noise per dimension around a centre: documents ~0.8 cosine to their subject, chapters ~0.9
-// to their document, keywords ~0.8 to their subject. True neighbours exist (same subject) and
-// are not trivially identical, so recall is a real measurement.
-const DOCUMENT_SIGMA = 0.027;
-const CHAPTER_SIGMA = 0.018;
-const KEYWORD_SIGMA = 0.027;
+// Noise per dimension around a centre: documents and keywords ~0.9 cosine to their subject
+// (~0.8 to each other), chapters ~0.95 to their document. True neighbours exist (same subject)
+// and are not trivially identical, so recall is a real measurement.
+const DOCUMENT_SIGMA = 0.018;
+const CHAPTER_SIGMA = 0.012;
+const KEYWORD_SIGMA = 0.018;
 const round = (v: number[]) => v.map((x) => Math.round(x * 1e5) / 1e5);
 
 /**
@@ -64,7 +64,10 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
         const processedId = random.uuid();
         const docEmbedding = random.around(centres[s]!, DOCUMENT_SIGMA);
         const kind = random.pick(DOCUMENT_KINDS);
-        batch.course_documents.push({ id: documentId, courseId, userId, fileName: `${subject.name} ${kind} ${d + 1}.pdf`.replace(/ /g, "_"), s3Key: `seed/${plan.seed}/${documentId}.pdf`, mimeType: "application/pdf", fileSizeBytes: random.int(20_000, 5_000_000) });
+        // Most uploads are processed; a few are waiting, in progress, or failed.
+        const roll = random.next();
+        const status = roll < 0.85 ? "completed" : roll < 0.9 ? "processing" : roll < 0.95 ? "pending" : "failed";
+        batch.course_documents.push({ id: documentId, courseId, userId, fileName: `${subject.name} ${kind} ${d + 1}.pdf`.replace(/ /g, "_"), s3Key: `seed/${plan.seed}/${documentId}.pdf`, mimeType: "application/pdf", fileSizeBytes: random.int(20_000, 5_000_000), processingStatus: status, processingError: status === "failed" ? "Text extraction failed: the PDF is scanned without OCR" : null });
         batch.processed_documents.push({ id: processedId, documentId, title: `${subject.name} ${kind} ${d + 1}`, summary: `Covers ${random.pick(subject.terms)} and ${random.pick(subject.terms)}.`, complexityLevel: random.pick(["low", "medium", "high"] as const), embedding: round(docEmbedding), embeddingModel: "seed-768", conceptMap: { nodes: [], edges: [] } });
         processedIds.push(processedId);
         for (let ch = 0; ch < plan.chaptersPerDocument; ch++) {
