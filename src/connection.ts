@@ -88,13 +88,19 @@ export interface ResolvedDb {
 }
 
 /**
- * Opens the database a command should use: the given url or `DATABASE_URL`, else an embedded
+ * Opens the database a command should use: the given url, `DATABASE_URL` or the `PG*`
+ * variables (PGHOST set), else an embedded
  * database in `embeddedDir`. Never falls back silently in production: with `NODE_ENV=production`
  * and no url it throws a ConfigurationError.
  */
 export async function resolveDb(options: ResolveOptions): Promise<ResolvedDb> {
   const url = options.url ?? options.env.DATABASE_URL;
   if (url) return { db: createDb({ url }), description: `PostgreSQL at ${redactUrl(url)}` };
+  // libpq's variables (PGHOST, PGUSER, PGPASSWORD, …), which node-postgres reads itself: how ECS
+  // hands over credentials from Secrets Manager without building a URL around the password.
+  if (options.env.PGHOST) {
+    return { db: createDb({ url: "postgres://" }), description: `PostgreSQL at ${options.env.PGHOST} (from PG* variables)` };
+  }
   if (options.env.NODE_ENV === "production") {
     throw new ConfigurationError(
       "no DATABASE_URL is set and NODE_ENV=production: refusing to use an embedded database. Set DATABASE_URL or pass --url.",

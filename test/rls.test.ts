@@ -344,3 +344,31 @@ describe("the spec's session-level workflow (psql, Python)", () => {
     }
   });
 });
+
+describe("sensa-db app-login", () => {
+  it.skipIf(!onServer())("creates a login that is a member of sensa_app only: it sees its user's rows and cannot become admin_role (server)", async () => {
+    const user = `sensa_test_login_${Math.random().toString(36).slice(2, 8)}`;
+    const password = "correct-horse-battery-staple";
+    const { ensureAppLogin } = await import("../src/app-login.js");
+    expect(await ensureAppLogin(t.db, { user, password })).toEqual({ user, created: true });
+    expect(await ensureAppLogin(t.db, { user, password })).toEqual({ user, created: false });
+    const url = new URL(t.url!);
+    url.username = user;
+    url.password = password;
+    const login = createDb({ url: url.toString() });
+    try {
+      const mine = await withUserContext(login, a.user.id, (tx) => run(tx, "SELECT id FROM courses"));
+      expect(mine.map((r) => r.id)).toEqual([a.tree.course.id]);
+      expect((await pgErrorOf(withUserContext(login, a.user.id, (tx) => run(tx, "SET LOCAL ROLE admin_role")))).message).toMatch(/permission denied/);
+    } finally {
+      await closeDb(login);
+      await t.superuserRows(`DROP ROLE IF EXISTS ${user}`);
+    }
+  });
+
+  it("refuses a weak password or an odd role name before any SQL", async () => {
+    const { ensureAppLogin } = await import("../src/app-login.js");
+    await expect(ensureAppLogin(t.db, { user: "app", password: "short" })).rejects.toBeInstanceOf(ValidationError);
+    await expect(ensureAppLogin(t.db, { user: 'x"; DROP ROLE postgres; --', password: "long-enough-password-1" })).rejects.toBeInstanceOf(ValidationError);
+  });
+});

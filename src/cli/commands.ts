@@ -5,6 +5,7 @@ import { rollback } from "../migrations/rollback.js";
 import { migrationStatus } from "../migrations/status.js";
 import { verify, verifyAppliedChecksums } from "../migrations/verify.js";
 import { seed } from "../seed/index.js";
+import { ensureAppLogin } from "../app-login.js";
 import { runDemo } from "./demo.js";
 import { openReference } from "./reference.js";
 
@@ -172,6 +173,20 @@ centres), relationships, annotations and progress. The same --seed gives the sam
         { ok: true, ...result, userIds: undefined },
         `${lines.join("\n")}\n  ${"total".padEnd(20)} ${String(result.totalRows).padStart(10)} rows in ${result.seconds.toFixed(1)} s (${Math.round(result.rowsPerSecond)} rows/s${result.indexSeconds ? `, HNSW rebuild ${result.indexSeconds.toFixed(1)} s` : ""})`,
       );
+      return 0;
+    },
+  },
+
+  "app-login": {
+    summary: "create or update the login app services use (a member of sensa_app)",
+    usage: `Usage: sensa-db app-login [--url <url>]
+
+Creates the role named by APP_DB_USER with the password in APP_DB_PASSWORD (or updates its
+password), as a LOGIN member of sensa_app only: subject to row-level security, unable to SET ROLE
+admin_role. Run it as the owner after migrate; the infra's migration task does.`,
+    async run(ctx) {
+      const result = await ensureAppLogin(ctx.db, { user: process.env.APP_DB_USER, password: process.env.APP_DB_PASSWORD });
+      print(ctx, { ok: true, ...result }, `${result.created ? "created" : "updated"} login ${result.user}, a member of sensa_app`);
       return 0;
     },
   },

@@ -1,0 +1,147 @@
+import { z } from "zod";
+
+/**
+ * Every figure that differs between environments lives here, validated, so constructs never
+ * hard-code a size. The values are the platform spec's ("Environment Configurations",
+ * "Monitoring", "Backup and Recovery").
+ */
+export const environmentConfigSchema = z.object({
+  name: z.enum(["development", "production"]),
+  /** Stack name; per developer in Development. */
+  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/),
+  region: z.string(),
+  /** Pinned so synthesis needs no AWS account or lookups. RDS subnet groups and ALBs need 2+. */
+  availabilityZones: z.array(z.string()).min(2).max(3),
+  natGateways: z.number().int().min(1).max(3),
+  /**
+   * Interface endpoints (SQS, Secrets Manager, ECR, Logs) bill ~$7/month per AZ each: they pay
+   * for themselves against NAT data charges at Production's traffic, not a developer's.
+   */
+  interfaceEndpoints: z.boolean(),
+  database: z.object({
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/),
+    multiAz: z.boolean(),
+    readReplica: z.boolean(),
+    allocatedStorageGiB: z.number().int().min(20),
+    maxAllocatedStorageGiB: z.number().int().min(20),
+    /** Set in the parameter group, so the connections alarm's 80% is of a known number. */
+    maxConnections: z.number().int().min(50),
+    backupRetentionDays: z.number().int().min(1).max(35),
+    deletionProtection: z.boolean(),
+    /** Enhanced monitoring interval in seconds; 0 turns it off. */
+    monitoringIntervalSeconds: z.union([z.literal(0), z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]),
+    performanceInsights: z.boolean(),
+    databaseName: z.string().regex(/^[a-z_][a-z0-9_]*$/),
+  }),
+  cache: z.object({
+    nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/),
+    /** 1: a single node; 2+: a replication group with automatic failover across AZs. */
+    nodes: z.number().int().min(1).max(6),
+  }),
+  compute: z.object({
+    api: z.object({ min: z.number().int().min(1), max: z.number().int().min(1), cpu: z.number().int(), memoryMiB: z.number().int() }),
+    worker: z.object({ min: z.number().int().min(1), max: z.number().int().min(1), cpu: z.number().int(), memoryMiB: z.number().int() }),
+    /** Queue messages per worker task before another is added. */
+    messagesPerWorker: z.number().int().min(1),
+    apiImage: z.string().min(1),
+    workerImage: z.string().min(1),
+    /** The image that holds @sensa-learn/db and runs `sensa-db migrate`. */
+    migrationImage: z.string().min(1),
+    /** ACM certificate for the API's HTTPS listener. */
+    certificateArn: z.string().startsWith("arn:aws:acm:"),
+  }),
+  logRetentionDays: z.number().int(),
+  alarms: z.object({
+    rdsCpuPercent: z.number().min(1).max(100),
+    rdsConnectionsPercent: z.number().min(1).max(100),
+    rdsStorageUsedPercent: z.number().min(1).max(100),
+    queueDepth: z.number().int().min(1),
+    taskFailurePercent: z.number().min(0).max(100),
+    apiLatencySeconds: z.number().positive(),
+    /** Where alarms are sent; none means subscribe to the topic later. */
+    email: z.string().email().optional(),
+  }),
+});
+export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
+
+const REGION = "us-east-1";
+const AZS = ["us-east-1a", "us-east-1b", "us-east-1c"];
+const ALARMS = { rdsCpuPercent: 80, rdsConnectionsPercent: 80, rdsStorageUsedPercent: 80, queueDepth: 100, taskFailurePercent: 5, apiLatencySeconds: 1.5 };
+const images = (tag: string) => ({
+  apiImage: `sensa-learn/api:${tag}`,
+  workerImage: `sensa-learn/worker:${tag}`,
+  migrationImage: `sensa-learn/db-migrate:${tag}`,
+});
+
+/** Cost-optimised, one per developer: single-AZ data, one NAT, t4g sizes, 7-day retention. */
+export function development(developerId: string, overrides: { certificateArn?: string; imageTag?: string } = {}): EnvironmentConfig {
+  if (!/^[a-z][a-z0-9-]{1,30}$/.test(developerId)) {
+    throw new Error(`developerId must be 2-31 lowercase letters, digits or dashes, starting with a letter: got "${developerId}"`);
+  }
+  return environmentConfigSchema.parse({
+    name: "development",
+    stackName: `sensa-dev-${developerId}`,
+    region: REGION,
+    availabilityZones: AZS.slice(0, 2),
+    natGateways: 1,
+    interfaceEndpoints: false,
+    database: {
+      instanceClass: "db.t4g.medium",
+      multiAz: false,
+      readReplica: false,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 100,
+      maxConnections: 400,
+      backupRetentionDays: 7,
+      deletionProtection: false,
+      monitoringIntervalSeconds: 0,
+      performanceInsights: false,
+      databaseName: "sensa",
+    },
+    cache: { nodeType: "cache.t4g.micro", nodes: 1 },
+    compute: {
+      api: { min: 1, max: 1, cpu: 256, memoryMiB: 512 },
+      worker: { min: 1, max: 1, cpu: 512, memoryMiB: 1024 },
+      messagesPerWorker: 10,
+      ...images(overrides.imageTag ?? "latest"),
+      certificateArn: overrides.certificateArn ?? `arn:aws:acm:${REGION}:000000000000:certificate/set-certificateArn-in-context`,
+    },
+    logRetentionDays: 7,
+    alarms: ALARMS,
+  });
+}
+
+/** High availability: Multi-AZ across 3 AZs, NAT per AZ, r6g/m6g sizes, replica, 30-day retention. */
+export function production(overrides: { certificateArn?: string; imageTag?: string; alarmEmail?: string } = {}): EnvironmentConfig {
+  return environmentConfigSchema.parse({
+    name: "production",
+    stackName: "sensa-production",
+    region: REGION,
+    availabilityZones: AZS,
+    natGateways: 3,
+    interfaceEndpoints: true,
+    database: {
+      instanceClass: "db.r6g.large",
+      multiAz: true,
+      readReplica: true,
+      allocatedStorageGiB: 100,
+      maxAllocatedStorageGiB: 1000,
+      maxConnections: 1600,
+      backupRetentionDays: 30,
+      deletionProtection: true,
+      monitoringIntervalSeconds: 60,
+      performanceInsights: true,
+      databaseName: "sensa",
+    },
+    cache: { nodeType: "cache.m6g.large", nodes: 2 },
+    compute: {
+      api: { min: 3, max: 10, cpu: 1024, memoryMiB: 2048 },
+      worker: { min: 5, max: 20, cpu: 1024, memoryMiB: 2048 },
+      messagesPerWorker: 10,
+      ...images(overrides.imageTag ?? "latest"),
+      certificateArn: overrides.certificateArn ?? `arn:aws:acm:${REGION}:000000000000:certificate/set-certificateArn-in-context`,
+    },
+    logRetentionDays: 30,
+    alarms: { ...ALARMS, email: overrides.alarmEmail },
+  });
+}

@@ -1,0 +1,107 @@
+import { CfnOutput, Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as rds from "aws-cdk-lib/aws-rds";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config.js";
+
+/**
+ * RDS PostgreSQL with pgvector available (RDS ships it from 15.2; 17 is within the 15-18 range
+ * the package is tested on). Credentials are generated into Secrets Manager and rotated; no
+ * password is ever passed on a command line. The app's own login (a member of sensa_app, never
+ * the owner) gets a second secret, which the migration task turns into a role.
+ */
+export class Database extends Construct {
+  readonly instance: rds.DatabaseInstance;
+  readonly replica: rds.DatabaseInstanceReadReplica | undefined;
+  readonly securityGroup: ec2.SecurityGroup;
+  /** The owner (RDS master user): used only by the migration task. */
+  readonly ownerSecret: secretsmanager.ISecret;
+  /** What the API and workers log in as. */
+  readonly appSecret: secretsmanager.Secret;
+  readonly config: EnvironmentConfig["database"];
+
+  constructor(scope: Construct, id: string, props: { vpc: ec2.IVpc; config: EnvironmentConfig }) {
+    super(scope, id);
+    const { vpc } = props;
+    const config = (this.config = props.config.database);
+    const production = props.config.name === "production";
+
+    this.securityGroup = new ec2.SecurityGroup(this, "SecurityGroup", { vpc, description: "PostgreSQL: only the services reach it", allowAllOutbound: false });
+    const parameterGroup = new rds.ParameterGroup(this, "Parameters", {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
+      parameters: {
+        shared_preload_libraries: "pg_stat_statements",
+        "pg_stat_statements.track": "all",
+        max_connections: String(config.maxConnections),
+        // Encryption in transit: refuse non-TLS connections.
+        "rds.force_ssl": "1",
+        log_min_duration_statement: "1000",
+      },
+    });
+
+    this.instance = new rds.DatabaseInstance(this, "Instance", {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
+      instanceType: new ec2.InstanceType(config.instanceClass.replace(/^db\./, "")),
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [this.securityGroup],
+      port: 5433, // not the default port: one less thing for scanners to guess
+      databaseName: config.databaseName,
+      credentials: rds.Credentials.fromGeneratedSecret("sensa_owner"),
+      multiAz: config.multiAz,
+      allocatedStorage: config.allocatedStorageGiB,
+      maxAllocatedStorage: config.maxAllocatedStorageGiB,
+      storageType: rds.StorageType.GP3,
+      storageEncrypted: true,
+      parameterGroup,
+      backupRetention: Duration.days(config.backupRetentionDays),
+      deletionProtection: config.deletionProtection,
+      removalPolicy: production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      monitoringInterval: config.monitoringIntervalSeconds ? Duration.seconds(config.monitoringIntervalSeconds) : undefined,
+      enablePerformanceInsights: config.performanceInsights,
+      cloudwatchLogsExports: ["postgresql", "upgrade"],
+      cloudwatchLogsRetention: props.config.logRetentionDays,
+      iamAuthentication: true,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+    });
+    this.ownerSecret = this.instance.secret!;
+    // Quarterly at the latest, as the spec's security practices ask; monthly here.
+    this.instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
+
+    this.appSecret = new secretsmanager.Secret(this, "AppLogin", {
+      description: "The login app services use: a member of sensa_app, subject to row-level security",
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: "sensa_app_login" }),
+        generateStringKey: "password",
+        excludePunctuation: true,
+        passwordLength: 40,
+      },
+    });
+
+    if (config.readReplica) {
+      this.replica = new rds.DatabaseInstanceReadReplica(this, "ReadReplica", {
+        sourceDatabaseInstance: this.instance,
+        instanceType: new ec2.InstanceType(config.instanceClass.replace(/^db\./, "")),
+        vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        securityGroups: [this.securityGroup],
+        // Encryption and port are inherited from the source instance (CloudFormation rejects
+        // StorageEncrypted beside SourceDBInstanceIdentifier).
+        parameterGroup,
+        deletionProtection: config.deletionProtection,
+        monitoringInterval: config.monitoringIntervalSeconds ? Duration.seconds(config.monitoringIntervalSeconds) : undefined,
+        enablePerformanceInsights: config.performanceInsights,
+        removalPolicy: RemovalPolicy.DESTROY,
+        autoMinorVersionUpgrade: true,
+      });
+    }
+
+    // The spec's Terraform outputs, under the same names.
+    new CfnOutput(scope, "rds_address", { value: this.instance.dbInstanceEndpointAddress });
+    new CfnOutput(scope, "rds_port", { value: this.instance.dbInstanceEndpointPort });
+    new CfnOutput(scope, "rds_database_name", { value: config.databaseName });
+    new CfnOutput(scope, "rds_owner_secret_arn", { value: this.ownerSecret.secretArn });
+  }
+}
