@@ -5,6 +5,7 @@
 -- Input parameters of all the functions are named p_* because RETURNS TABLE columns share
 -- their namespace (an input `chapter_id` beside an output `chapter_id` is an error) and a bare
 -- name inside the body would be ambiguous with the column.
+-- As in find_similar_documents: iterative HNSW scans under RLS, and no full-table scan.
 DROP FUNCTION IF EXISTS find_similar_keywords(vector, uuid, integer);
 CREATE FUNCTION find_similar_keywords(
 	query_embedding vector(768),
@@ -21,6 +22,8 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE SECURITY INVOKER PARALLEL SAFE
 SET hnsw.iterative_scan = 'relaxed_order'
+SET enable_seqscan = off
+SET hnsw.ef_search = 100
 AS $$
 	SELECT id, chapter_id, course_id, term, definition, 1 - distance
 	FROM (

@@ -43,7 +43,7 @@ const round = (v: number[]) => v.map((x) => Math.round(x * 1e5) / 1e5);
  */
 export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
   const random = new Random(plan.seed);
-  const centres = SUBJECTS.map(() => random.unitVector());
+  const centres = subjectCentres(random);
   for (let u = 0; u < plan.users; u++) {
     const batch: UserBatch = {
       users: [], user_profiles: [], courses: [], course_documents: [], processed_documents: [],
@@ -73,7 +73,7 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
         for (let ch = 0; ch < plan.chaptersPerDocument; ch++) {
           const chapterId = random.uuid();
           chapterIds.push(chapterId);
-          batch.chapters.push({ id: chapterId, processedDocumentId: processedId, chapterNumber: ch + 1, title: `${ch + 1}. ${capitalise(random.pick(subject.terms))}`, summary: `An introduction to ${random.pick(subject.terms)}.`, embedding: round(random.around(docEmbedding, CHAPTER_SIGMA)) });
+          batch.chapters.push({ id: chapterId, processedDocumentId: processedId, chapterNumber: ch + 1, title: `${ch + 1}. ${capitalise(random.pick(subject.terms))}`, summary: `An introduction to ${random.pick(subject.terms)}.`, embedding: plan.embedChapters ? round(random.around(docEmbedding, CHAPTER_SIGMA)) : null });
           const keywordIds: string[] = [];
           const start = random.int(0, subject.terms.length - 1);
           for (let k = 0; k < plan.keywordsPerChapter; k++) {
@@ -81,7 +81,7 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
             const term = k < subject.terms.length ? base : `${base} (${Math.floor(k / subject.terms.length) + 1})`;
             const keywordId = random.uuid();
             keywordIds.push(keywordId);
-            batch.keywords.push({ id: keywordId, chapterId, term, definition: `${capitalise(term)}: a key idea of ${subject.name.toLowerCase()}.`, importance: Math.round(random.next() * 100) / 100, embedding: round(random.around(centres[s]!, KEYWORD_SIGMA)) });
+            batch.keywords.push({ id: keywordId, chapterId, term, definition: `${capitalise(term)}: a key idea of ${subject.name.toLowerCase()}.`, importance: Math.round(random.next() * 100) / 100, embedding: plan.embedKeywords ? round(random.around(centres[s]!, KEYWORD_SIGMA)) : null });
           }
           const edges = Math.min(plan.relationshipsPerChapter, Math.max(0, keywordIds.length - 1));
           for (let r = 0; r < edges; r++) {
@@ -100,6 +100,14 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
     }
     yield batch;
   }
+}
+
+/**
+ * The subjects' embedding centres: the first vectors a seed's generator draws, so a benchmark can
+ * draw queries around the same centres as the data (`subjectCentres(new Random(seed))`).
+ */
+export function subjectCentres(random: Random): number[][] {
+  return SUBJECTS.map(() => random.unitVector());
 }
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -33,7 +33,7 @@ export async function seed(db: Database, options: SeedOptions = {}, onProgress?:
   const plan = planSeed(options);
   const rows = expectedRows(plan);
   const totalRows = Object.values(rows).reduce((a, b) => a + b, 0);
-  const embeddings = rows.processed_documents + rows.chapters + rows.keywords;
+  const embeddings = rows.processed_documents + (plan.embedChapters ? rows.chapters : 0) + (plan.embedKeywords ? rows.keywords : 0);
   const defer = plan.deferIndexes === "auto" ? embeddings > 1_000 : plan.deferIndexes;
   const started = performance.now();
   const indexes = defer ? await dropVectorIndexes(db) : [];

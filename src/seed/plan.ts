@@ -18,6 +18,9 @@ export const seedOptionsSchema = z.object({
    * `auto` does it above 1,000 new embeddings (HNSW inserts row by row cost ~3x the whole load).
    */
   deferIndexes: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+  /** Which rows get embeddings besides documents (always); a benchmark may skip some to load faster. */
+  embedChapters: z.boolean().default(true),
+  embedKeywords: z.boolean().default(true),
 });
 export type SeedOptions = z.input<typeof seedOptionsSchema>;
 export type SeedPlan = z.output<typeof seedOptionsSchema>;

@@ -1,0 +1,98 @@
+import { sql } from "drizzle-orm";
+import pg from "pg";
+import pgvector from "pgvector";
+import { drizzle } from "drizzle-orm/node-postgres";
+import * as schema from "../src/schema/index.js";
+import { isEmbedded, searchKeywords, findSimilarDocuments, withAdmin, withUserContext, type Database, type Transaction } from "../src/index.js";
+import { queryRows } from "../src/functions/rows.js";
+import { measure, measurePair, round } from "./timing.js";
+
+/**
+ * What row-level security and the typed wrappers cost, as ratios of p50 latencies measured in
+ * the same run:
+ * - RLS: user-scoped queries through withUserContext (policies filter) vs the same queries with
+ *   the equivalent explicit filter as a role that bypasses RLS (the superuser session);
+ * - wrappers: the typed, validated wrapper vs the same SQL sent with plain pg.
+ */
+export async function overheadSuite(db: Database, bypass: Database, options: { queries: number; log: (s: string) => void }) {
+  const samples = await withAdmin(db, (tx) =>
+    queryRows(tx, sql`SELECT user_id, course_id, embedding::text AS embedding FROM processed_documents ORDER BY id LIMIT ${options.queries}`),
+  );
+  const user = (i: number) => String(samples[i % samples.length]!.user_id);
+  const course = (i: number) => String(samples[i % samples.length]!.course_id);
+
+  // Each pair: the query as a user under RLS, and its equivalent with the filter spelled out.
+  const pairs = {
+    my_courses: [sql`SELECT id, title FROM courses`, (i: number) => sql`SELECT id, title FROM courses WHERE user_id = ${user(i)}::uuid`],
+    my_course_keywords: [
+      (i: number) => sql`SELECT id, term FROM keywords WHERE course_id = ${course(i)}::uuid`,
+      (i: number) => sql`SELECT id, term FROM keywords WHERE course_id = ${course(i)}::uuid AND user_id = ${user(i)}::uuid`,
+    ],
+    my_documents_by_status: [
+      sql`SELECT processing_status, count(*) FROM course_documents GROUP BY 1`,
+      (i: number) => sql`SELECT processing_status, count(*) FROM course_documents WHERE user_id = ${user(i)}::uuid GROUP BY 1`,
+    ],
+  } as const;
+
+  // Only the query is timed, inside one open transaction per mode (the context is set once,
+  // as an app request would): what the policies add, not BEGIN/COMMIT round trips.
+  const rls: Record<string, unknown> = {};
+  const ratios: number[] = [];
+  const u = user(0);
+  for (const [name, [withPolicy, explicit]] of Object.entries(pairs)) {
+    options.log(`overhead: RLS ${name}`);
+    const policyQuery = (i: number) => (typeof withPolicy === "function" ? withPolicy(i) : withPolicy);
+    // Sample 0's user and course throughout: user(0) owns course(0).
+    // Sub-millisecond queries: many samples, so the p50 is stable.
+    const n = Math.max(options.queries, 1000);
+    const asUser = await withUserContext(db, u, (tx) => measure(n, () => tx.execute(policyQuery(0)), 50));
+    const asBypass = await inBypassTransaction(bypass, (tx) => measure(n, () => tx.execute(explicit(0)), 50));
+    const ratio = round(asUser.p50_ms / asBypass.p50_ms, 3);
+    ratios.push(ratio);
+    rls[name] = { with_rls: asUser, bypass_explicit_filter: asBypass, ratio };
+  }
+
+  options.log("overhead: wrappers vs plain pg");
+  // Both on one and the same connection, so only the wrapper's own work differs.
+  const url = (db.$client as pg.Pool).options?.connectionString;
+  const plain = isEmbedded(db) ? undefined : new pg.Client({ connectionString: url });
+  await plain?.connect();
+  const wrapperDb = plain ? (drizzle(plain, { schema }) as unknown as Database) : db;
+  try {
+    const raw = async (text: string, params: unknown[]) => {
+      if (plain) return (await plain.query(text, params)).rows;
+      return (await (db.$client as unknown as { query: (t: string, p: unknown[]) => Promise<{ rows: unknown[] }> }).query(text, params)).rows;
+    };
+    const embedding = (i: number) => JSON.parse(String(samples[i % samples.length]!.embedding)) as number[];
+    const [similarWrapper, similarPlain] = await measurePair(
+      options.queries,
+      (i) => findSimilarDocuments(wrapperDb, { embedding: embedding(i), limit: 10, threshold: 0.5 }),
+      (i) => raw("SELECT * FROM find_similar_documents($1::vector, $2::integer, $3::double precision)", [pgvector.toSql(embedding(i)), 10, 0.5]),
+    );
+    const [searchWrapper, searchPlain] = await measurePair(
+      options.queries,
+      (i) => searchKeywords(wrapperDb, { courseId: course(i), query: "mitocondria", limit: 20 }),
+      (i) => raw("SELECT * FROM search_keywords($1::uuid, $2::text, $3::integer)", [course(i), "mitocondria", 20]),
+    );
+    const wrapper = {
+      find_similar_documents: { wrapper: similarWrapper, plain_pg: similarPlain },
+      search_keywords: { wrapper: searchWrapper, plain_pg: searchPlain },
+    };
+    const wrapperRatios = Object.values(wrapper).map((w) => w.wrapper.p50_ms / w.plain_pg.p50_ms);
+    return {
+      rls: { ...rls, overhead_ratio: round(Math.max(...ratios), 3), note: "worst of the query pairs" },
+      wrapper: { ...wrapper, overhead_ratio: round(Math.max(...wrapperRatios), 3), note: "worst of the functions; both on one connection as the same role" },
+    };
+  } finally {
+    await plain?.end();
+  }
+}
+
+/** A transaction on the bypassing session, shaped like withUserContext's, so both pay BEGIN/COMMIT. */
+function inBypassTransaction<T>(db: Database, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT set_config('app.current_user_id', '', true)`);
+    await tx.execute(sql`SELECT 1`);
+    return fn(tx);
+  });
+}
