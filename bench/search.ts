@@ -61,7 +61,7 @@ async function growKeywords(db: Database, target: number) {
     await withAdmin(db, (tx) =>
       tx.execute(sql`
         INSERT INTO keywords (chapter_id, term, definition, importance)
-        SELECT c.id, (${terms}::text[])[1 + (g.i % ${terms.length})] || ' ' || (${Number(n)} + g.i), 'bench', 0.5
+        SELECT c.id, (${sql.param(terms)}::text[])[1 + (g.i % ${terms.length})] || ' ' || (${Number(n)} + g.i), 'bench', 0.5
         FROM generate_series(1, ${batch}) AS g(i)
         JOIN LATERAL (SELECT id FROM chapters OFFSET (g.i * 7919) % (SELECT count(*) FROM chapters) LIMIT 1) c ON true`),
     );
