@@ -60,10 +60,10 @@ async function growKeywords(db: Database, target: number) {
     const batch = Math.min(missing, 100_000);
     await withAdmin(db, (tx) =>
       tx.execute(sql`
+        WITH chapter_ids AS (SELECT array_agg(id) AS ids, count(*) AS n FROM chapters)
         INSERT INTO keywords (chapter_id, term, definition, importance)
-        SELECT c.id, (${sql.param(terms)}::text[])[1 + (g.i % ${terms.length})] || ' ' || (${Number(n)} + g.i), 'bench', 0.5
-        FROM generate_series(1, ${batch}) AS g(i)
-        JOIN LATERAL (SELECT id FROM chapters OFFSET (g.i * 7919) % (SELECT count(*) FROM chapters) LIMIT 1) c ON true`),
+        SELECT c.ids[1 + (g.i % c.n)], (${sql.param(terms)}::text[])[1 + (g.i % ${terms.length})] || ' ' || (${Number(n)} + g.i), 'bench', 0.5
+        FROM generate_series(1, ${batch}) AS g(i), chapter_ids c`),
     );
   }
 }
