@@ -28,8 +28,10 @@ export function summarise(times: number[]): Latency {
 export const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
- * Times two variants alternately (a, b, a, b, …) so that drift (caches warming, the machine's
- * other load) falls on both alike; what is left is the difference between them.
+ * Times two variants alternately so that drift (caches warming, the machine's other load) falls
+ * on both alike; what is left is the difference between them. Which one goes first swaps every
+ * sample: the second run of the same query finds its pages cached, and that must not always be
+ * the same variant.
  */
 export async function measurePair(samples: number, a: (i: number) => Promise<unknown>, b: (i: number) => Promise<unknown>): Promise<[Latency, Latency]> {
   for (let i = 0; i < 10; i++) {
@@ -38,13 +40,19 @@ export async function measurePair(samples: number, a: (i: number) => Promise<unk
   }
   const ta: number[] = [];
   const tb: number[] = [];
+  const time = async (f: (i: number) => Promise<unknown>, i: number, into: number[]) => {
+    const t = performance.now();
+    await f(i);
+    into.push(performance.now() - t);
+  };
   for (let i = 0; i < samples; i++) {
-    let t = performance.now();
-    await a(i);
-    ta.push(performance.now() - t);
-    t = performance.now();
-    await b(i);
-    tb.push(performance.now() - t);
+    if (i % 2 === 0) {
+      await time(a, i, ta);
+      await time(b, i, tb);
+    } else {
+      await time(b, i, tb);
+      await time(a, i, ta);
+    }
   }
   return [summarise(ta), summarise(tb)];
 }

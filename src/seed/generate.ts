@@ -28,10 +28,13 @@ export interface UserBatch {
   user_progress: NewUserProgress[];
 }
 
-// Noise per dimension around a centre: documents and keywords ~0.9 cosine to their subject
-// (~0.8 to each other), chapters ~0.95 to their document. True neighbours exist (same subject)
-// and are not trivially identical, so recall is a real measurement.
-const DOCUMENT_SIGMA = 0.018;
+// Noise per dimension around a centre. Each course has its own centre (~0.9 cosine to its
+// subject's), its documents ~0.95 to the course's, chapters ~0.95 to their document, keywords
+// ~0.9 to the subject. So a document's true neighbours are its course's documents, then its
+// subject's: structure as in real material, without which every document of a subject would
+// be nearly equidistant and nearest-neighbour recall would measure noise.
+const COURSE_SIGMA = 0.018;
+const DOCUMENT_SIGMA = 0.012;
 const CHAPTER_SIGMA = 0.012;
 const KEYWORD_SIGMA = 0.018;
 const round = (v: number[]) => v.map((x) => Math.round(x * 1e5) / 1e5);
@@ -58,11 +61,12 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
       const s = random.int(0, SUBJECTS.length - 1);
       const subject = SUBJECTS[s]!;
       const courseId = random.uuid();
+      const courseCentre = random.around(centres[s]!, COURSE_SIGMA);
       batch.courses.push({ id: courseId, userId, title: random.pick(COURSE_TITLES).replace("{s}", subject.name), description: `A course on ${subject.name.toLowerCase()}: ${subject.terms.slice(0, 3).join(", ")} and more.`, subject: subject.name });
       for (let d = 0; d < plan.documentsPerCourse; d++) {
         const documentId = random.uuid();
         const processedId = random.uuid();
-        const docEmbedding = random.around(centres[s]!, DOCUMENT_SIGMA);
+        const docEmbedding = random.around(courseCentre, DOCUMENT_SIGMA);
         const kind = random.pick(DOCUMENT_KINDS);
         // Most uploads are processed; a few are waiting, in progress, or failed.
         const roll = random.next();
@@ -102,11 +106,8 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
   }
 }
 
-/**
- * The subjects' embedding centres: the first vectors a seed's generator draws, so a benchmark can
- * draw queries around the same centres as the data (`subjectCentres(new Random(seed))`).
- */
-export function subjectCentres(random: Random): number[][] {
+/** The subjects' embedding centres: the first vectors a seed's generator draws. */
+function subjectCentres(random: Random): number[][] {
   return SUBJECTS.map(() => random.unitVector());
 }
 
