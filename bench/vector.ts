@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { isEmbedded, withAdmin, withUserContext, type Database, type Transaction } from "../src/index.js";
 import { queryRows } from "../src/functions/rows.js";
 import { Random, vectorLiteral } from "../src/seed/random.js";
-import { measure, round, summarise } from "./timing.js";
+import { measure, round } from "./timing.js";
 
 const K = 10;
 const EF_SEARCH = [10, 20, 40, 80, 100, 160, 320];
@@ -87,4 +87,3 @@ export async function vectorSuite(db: Database, options: { seed: number; queries
   };
 }
 
-export { summarise };
