@@ -3,7 +3,7 @@ import pg from "pg";
 import pgvector from "pgvector";
 import { drizzle } from "drizzle-orm/node-postgres";
 import * as schema from "../src/schema/index.js";
-import { isEmbedded, searchKeywords, findSimilarDocuments, withAdmin, withUserContext, type Database, type Transaction } from "../src/index.js";
+import { isEmbedded, searchKeywords, findSimilarDocuments, withAdmin, withUserContext, type Database } from "../src/index.js";
 import { queryRows } from "../src/functions/rows.js";
 import { measure, measurePair, round } from "./timing.js";
 
@@ -46,7 +46,7 @@ export async function overheadSuite(db: Database, bypass: Database, options: { q
     // Sub-millisecond queries: many samples, so the p50 is stable.
     const n = Math.max(options.queries, 1000);
     const asUser = await withUserContext(db, u, (tx) => measure(n, () => tx.execute(policyQuery(0)), 50));
-    const asBypass = await inBypassTransaction(bypass, (tx) => measure(n, () => tx.execute(explicit(0)), 50));
+    const asBypass = await bypass.transaction((tx) => measure(n, () => tx.execute(explicit(0)), 50));
     const ratio = round(asUser.p50_ms / asBypass.p50_ms, 3);
     ratios.push(ratio);
     rls[name] = { with_rls: asUser, bypass_explicit_filter: asBypass, ratio };
@@ -86,13 +86,4 @@ export async function overheadSuite(db: Database, bypass: Database, options: { q
   } finally {
     await plain?.end();
   }
-}
-
-/** A transaction on the bypassing session, shaped like withUserContext's, so both pay BEGIN/COMMIT. */
-function inBypassTransaction<T>(db: Database, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT set_config('app.current_user_id', '', true)`);
-    await tx.execute(sql`SELECT 1`);
-    return fn(tx);
-  });
 }
