@@ -1,7 +1,9 @@
 -- A user's courses whose title (or description) matches a query, best first, typo-tolerant:
 -- ranked by pg_trgm word similarity, so "biolgy" finds "Introduction to Biology".
--- The <% operator uses the GIN trigram indexes; its threshold is lowered from pg_trgm's 0.6 so
--- a one-letter typo in a short word still matches.
+-- The <% threshold is lowered from pg_trgm's 0.6 so a one-letter typo in a short word still
+-- matches. Under row-level security PostgreSQL cannot use <% (not LEAKPROOF) as an index
+-- condition, so a user's search is narrowed by the user_id index; the GIN trigram indexes
+-- serve roles no policy filters.
 DROP FUNCTION IF EXISTS search_courses(uuid, text, integer);
 CREATE FUNCTION search_courses(
 	p_user_id uuid,

@@ -1,5 +1,6 @@
 -- A course's keywords matching a query, best first, typo-tolerant ("mitocondria" finds
--- "mitochondria"): trigram word similarity over the GIN trigram index on keywords.term.
+-- "mitochondria"): trigram word similarity, narrowed by the course_id index (under row-level
+-- security <% cannot be an index condition; see search_courses.sql).
 DROP FUNCTION IF EXISTS search_keywords(uuid, text, integer);
 CREATE FUNCTION search_keywords(
 	p_course_id uuid,
