@@ -4,7 +4,7 @@ import pg from "pg";
 import { inject } from "vitest";
 import { closeDb, createDb, embeddedExtensions, wrapPglite, type Database } from "../../src/connection.js";
 import { migrate } from "../../src/migrations/migrate.js";
-import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, TEMPLATE, urlFor } from "./server.js";
+import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, RUN_PREFIX, TEMPLATE, urlFor } from "./server.js";
 
 export interface TestDatabase {
   db: Database;
@@ -37,7 +37,7 @@ export function openEmptyDatabase(): Promise<TestDatabase> {
 async function open({ migrated }: { migrated: boolean }): Promise<TestDatabase> {
   const target = server();
   if (target) {
-    const name = `sensa_test_${randomBytes(6).toString("hex")}`;
+    const name = `${RUN_PREFIX}${randomBytes(6).toString("hex")}`;
     const url = await createOwnedDatabase(target.adminUrl, name, migrated ? TEMPLATE : "template0");
     const db = createDb({ url });
     const superUrl = urlFor(target.adminUrl, name);

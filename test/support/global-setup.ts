@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { closeDb, createDb } from "../../src/connection.js";
 import { migrate } from "../../src/migrations/migrate.js";
-import { createOwnedDatabase, dropDatabase, ensureAppLogin, ensureOwnerRole, TEMPLATE, withClient, type ServerTarget } from "./server.js";
+import { createOwnedDatabase, dropDatabase, dropStaleDatabases, ensureAppLogin, ensureOwnerRole, TEMPLATE, type ServerTarget } from "./server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -18,6 +18,8 @@ declare module "vitest" {
  * file then gets its own copy (CREATE DATABASE ... TEMPLATE), so files never share data.
  */
 export default async function setup(project: TestProject) {
+  // Test files run in child processes: they name their databases after this (the parent) process.
+  process.env.SENSA_TEST_RUN = String(process.pid);
   let stop: (() => Promise<unknown>) | undefined;
   let target: ServerTarget | null = null;
   if (process.env.TEST_DATABASE_URL) {
@@ -34,10 +36,7 @@ export default async function setup(project: TestProject) {
   }
   if (target) {
     await ensureOwnerRole(target.adminUrl);
-    await withClient(target.adminUrl, async (c) => {
-      const stale = await c.query("SELECT datname FROM pg_database WHERE datname LIKE 'sensa_test_%'");
-      for (const row of stale.rows) await c.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
-    });
+    await dropStaleDatabases(target.adminUrl);
     const db = createDb({ url: await createOwnedDatabase(target.adminUrl, TEMPLATE) });
     try {
       await migrate(db);

@@ -2,10 +2,36 @@ import pg from "pg";
 
 /** The non-superuser role that owns and migrates test databases, as RDS's master user would. */
 export const OWNER = "sensa_test_owner";
-export const TEMPLATE = "sensa_test_template";
+/**
+ * Every database a test run creates is named `sensa_test_<pid>_…` after the vitest process that
+ * owns it, so several runs can share one server and each removes only its own (or a dead run's).
+ */
+export const RUN_PREFIX = `sensa_test_${process.env.SENSA_TEST_RUN ?? process.pid}_`;
+export const TEMPLATE = `${RUN_PREFIX}template`;
 /** A login role that is a member of sensa_app only: what an app service connects as. */
 export const APP_LOGIN = "sensa_test_app";
 export const EXTENSIONS = ['"uuid-ossp"', "vector", "pg_trgm"];
+
+/** Databases left by test runs whose process is gone (killed, or crashed before teardown). */
+export async function dropStaleDatabases(adminUrl: string): Promise<void> {
+  await withClient(adminUrl, async (c) => {
+    const { rows } = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'sensa\\_test\\_%'");
+    for (const { datname } of rows) {
+      const pid = Number(/^sensa_test_(\d+)_/.exec(datname)?.[1]);
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
+      await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** What global setup hands each test file when a PostgreSQL server is in use. */
 export interface ServerTarget {
