@@ -1,11 +1,7 @@
-import { PGlite } from "@electric-sql/pglite";
-import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
-import { uuid_ossp } from "@electric-sql/pglite/contrib/uuid_ossp";
-import { vector } from "@electric-sql/pglite-pgvector";
+import type { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import { ConfigurationError } from "./errors.js";
 import * as schema from "./schema/index.js";
@@ -39,31 +35,9 @@ export function createDb(options: CreateDbOptions): Database {
   return drizzleNodePg(pool, { schema }) as Database;
 }
 
-export interface CreateEmbeddedDbOptions {
-  /** Where PGlite keeps its files; in memory when omitted. */
-  dataDir?: string;
-}
-
-/** The extensions the schema needs, as PGlite loads them. */
-export const embeddedExtensions = { vector, pg_trgm, uuid_ossp };
-
-/**
- * Starts an embedded PostgreSQL (PGlite, in-process WebAssembly) with the `vector`, `pg_trgm` and
- * `uuid-ossp` extensions available, and returns the same typed API as `createDb`. It takes about
- * 2-3 s to start. For trying the package and for tests; production uses `createDb`.
- */
-export async function createEmbeddedDb(options: CreateEmbeddedDbOptions = {}): Promise<Database> {
-  const client = await PGlite.create({ dataDir: options.dataDir, extensions: embeddedExtensions });
-  return wrapPglite(client);
-}
-
-/** Wraps an already running PGlite (e.g. a `clone()` of a migrated one) in the typed API. */
-export function wrapPglite(client: PGlite): Database {
-  return drizzlePglite(client, { schema }) as unknown as Database;
-}
-
+/** True for an embedded (PGlite) database; decided without loading PGlite. */
 export function isEmbedded(db: Database): db is Database & { $client: PGlite } {
-  return db.$client instanceof PGlite;
+  return !(db.$client instanceof pg.Pool);
 }
 
 /** Releases the pool or stops the embedded database. */
@@ -107,6 +81,7 @@ export async function resolveDb(options: ResolveOptions): Promise<ResolvedDb> {
     );
   }
   const dir = options.embeddedDir ?? "./.sensa-db";
+  const { createEmbeddedDb } = await import("./embedded.js");
   return { db: await createEmbeddedDb({ dataDir: dir }), description: `embedded PGlite database in ${dir}` };
 }
 

@@ -3,18 +3,16 @@ export * from "./schema/index.js";
 export * from "./schema/zod.js";
 export {
   createDb,
-  createEmbeddedDb,
   closeDb,
   resolveDb,
-  wrapPglite,
   isEmbedded,
   type Database,
   type Schema,
   type CreateDbOptions,
-  type CreateEmbeddedDbOptions,
   type ResolveOptions,
   type ResolvedDb,
 } from "./connection.js";
+export { createEmbeddedDb, wrapPglite, embeddedExtensions, type CreateEmbeddedDbOptions } from "./embedded.js";
 export { withUserContext, withAdmin, type Transaction, type Queryable, type ContextOptions } from "./context.js";
 export { migrate, type MigrateOptions, type MigrateResult } from "./migrations/migrate.js";
 export { migrationsLog, type MigrationLogEntry } from "./migrations/log-table.js";

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { closeDb, createDb, createEmbeddedDb, isEmbedded, type Database } from "../connection.js";
+import { closeDb, createDb, isEmbedded, type Database } from "../connection.js";
+import { createEmbeddedDb } from "../embedded.js";
 import { ConfigurationError } from "../errors.js";
 import { pgMessage } from "../migrations/session.js";
 

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { inject } from "vitest";
-import { closeDb, createDb, embeddedExtensions, wrapPglite, type Database } from "../../src/connection.js";
+import { closeDb, createDb, type Database } from "../../src/connection.js";
+import { embeddedExtensions, wrapPglite } from "../../src/embedded.js";
 import { migrate } from "../../src/migrations/migrate.js";
 import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, RUN_PREFIX, TEMPLATE, urlFor } from "./server.js";
 
