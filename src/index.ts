@@ -1,4 +1,6 @@
-// @sensa-learn/db: the public API. The schema is also importable alone from "@sensa-learn/db/schema".
+// @sensa-learn/db: the public API, for a service talking to a PostgreSQL server. Nothing here
+// loads PGlite: the embedded database is "@sensa-learn/db/embedded", a migrated one for tests
+// "@sensa-learn/db/testing", and the schema alone "@sensa-learn/db/schema".
 export * from "./schema/index.js";
 export * from "./schema/zod.js";
 export {
@@ -12,9 +14,15 @@ export {
   type ResolveOptions,
   type ResolvedDb,
 } from "./connection.js";
-export { createEmbeddedDb, wrapPglite, embeddedExtensions, type CreateEmbeddedDbOptions } from "./embedded.js";
 export { withUserContext, withAdmin, type Transaction, type Queryable, type ContextOptions } from "./context.js";
 export { migrate, type MigrateOptions, type MigrateResult } from "./migrations/migrate.js";
+export { rollback, type RollbackOptions, type RollbackResult, type RollbackStep } from "./migrations/rollback.js";
+export { migrationStatus, type MigrationStatus } from "./migrations/status.js";
+export { verify, verifyAppliedChecksums, type VerifyOptions, type VerifyResult } from "./migrations/verify.js";
+export type { CatalogDiff } from "./migrations/catalog.js";
+export type { MigrationFile } from "./migrations/files.js";
+export { seed, planSeed, expectedRows, type SeedOptions, type SeedPlan, type SeedResult } from "./seed/index.js";
+export { ensureAppLogin } from "./app-login.js";
 export { migrationsLog, type MigrationLogEntry } from "./migrations/log-table.js";
 export * from "./functions/vector_search.js";
 export * from "./functions/text_search.js";
