@@ -3,8 +3,17 @@ import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
+import { iamPassword, type IamAuthOptions } from "./connection/iam.js";
+import { DEFAULT_APPLICATION_NAME, POOL_DEFAULTS, SensaPool } from "./connection/pool.js";
+import { describeTarget, resolveTarget, type ConnectionTarget, type Env } from "./connection/target.js";
+import { tlsConfig, type TlsOptions } from "./connection/tls.js";
 import { ConfigurationError } from "./errors.js";
 import * as schema from "./schema/index.js";
+
+export { resolveTarget, describeTarget, withDatabase, SSL_MODES, type ConnectionTarget, type SslMode, type Env } from "./connection/target.js";
+export { DEFAULT_CA, type TlsOptions } from "./connection/tls.js";
+export type { IamAuthOptions } from "./connection/iam.js";
+export { POOL_DEFAULTS, isConnectionLost } from "./connection/pool.js";
 
 export type Schema = typeof schema;
 
@@ -14,25 +23,79 @@ export type Database = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRel
 };
 
 export interface CreateDbOptions {
-  /** A PostgreSQL connection string, e.g. `postgres://user@host:5432/db`. */
-  url: string;
-  /** Passed to `pg.Pool` (max connections, timeouts, ssl…). */
+  /** A connection string, e.g. `postgres://user@host:5432/db?sslmode=require`; else `DATABASE_URL`, else `PG*`. */
+  url?: string;
+  /** An already resolved target (from `resolveTarget`); wins over `url` and the environment. */
+  target?: ConnectionTarget;
+  /** Where `DATABASE_URL` and the `PG*` variables are read; `process.env` by default. */
+  env?: Env;
+  /** TLS mode and CA, over `PGSSLMODE` / `PGSSLROOTCERT` (see `tlsConfig`). */
+  ssl?: TlsOptions;
+  /** RDS IAM authentication: sign a token per connection instead of a password (also `DATABASE_IAM_AUTH=true`). */
+  iam?: boolean | IamAuthOptions;
+  /** Shown in pg_stat_activity; `PGAPPNAME` or `?application_name=` win. Default `@sensa-learn/db`. */
+  applicationName?: string;
+  /** Over `POOL_DEFAULTS`: max connections, timeouts, keepAlive… (not the target: use `url`/`target`). */
   pool?: Omit<pg.PoolConfig, "connectionString">;
+  /**
+   * Called when an idle pooled connection dies (a failover, a restart, pg_terminate_backend). The
+   * pool has already dropped it and the next query opens a new one. Default: one line on stderr.
+   */
+  onIdleError?: (error: Error) => void;
 }
 
 /**
- * Connects to a PostgreSQL server through a `pg` connection pool.
+ * Connects to a PostgreSQL server through a `pg` connection pool that survives the network:
+ * an idle or checked-out connection that dies is dropped (the process never crashes on it) and
+ * the next query gets a new one; connecting and waiting for a free connection time out after
+ * 10 s; TCP keepalive is on; `application_name` is set. Where to connect comes from `url`, else
+ * `DATABASE_URL`, else libpq's `PG*` variables, exactly as `sensa-db` reads them. TLS modes
+ * `require`, `verify-ca` and `verify-full` verify the server against Node's roots plus Amazon's
+ * RDS CAs (or `ssl.ca` / `PGSSLROOTCERT`).
  *
  * ```ts
- * const db = createDb({ url: process.env.DATABASE_URL! });
- * const mine = await withUserContext(db, userId, (tx) => tx.select().from(courses));
- * await closeDb(db);
+ * const db = createDb();                                    // DATABASE_URL, or PGHOST/PGUSER/PGPASSWORD/…
+ * const db = createDb({ url, ssl: { ca: readFileSync("ca.pem", "utf8") } });
+ * const db = createDb({ iam: { region: "eu-west-1" } });   // RDS IAM auth, PGHOST/PGUSER from the environment
+ * await closeDb(db);                                        // lets running queries finish
  * ```
+ *
+ * @throws ConfigurationError when no database is configured or a setting is invalid. Failures to
+ *   connect surface on the first query as `ConnectionError` (code `CONNECTION_TLS`, `_TIMEOUT`, …).
  */
-export function createDb(options: CreateDbOptions): Database {
-  if (!options.url) throw new ConfigurationError("createDb needs a connection url");
-  const pool = new pg.Pool({ ...options.pool, connectionString: options.url });
-  return drizzleNodePg(pool, { schema }) as Database;
+export function createDb(options: CreateDbOptions = {}): Database {
+  const target = options.target ?? resolveTarget({ url: options.url, env: options.env ?? process.env });
+  if (!target) throw new ConfigurationError("createDb found no database: pass { url }, or set DATABASE_URL or PGHOST (with PGUSER, PGPASSWORD, PGDATABASE…)");
+  return drizzleNodePg(createPool(target, options), { schema }) as Database;
+}
+
+function createPool(t: ConnectionTarget, options: CreateDbOptions): SensaPool {
+  const iam = options.iam ?? t.iam;
+  const target = iam ? { ...t, iam: true } : t;
+  const pool = new SensaPool(
+    {
+      ...POOL_DEFAULTS,
+      ...(target.connectTimeoutSeconds !== undefined ? { connectionTimeoutMillis: target.connectTimeoutSeconds * 1000 } : {}),
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      database: target.database,
+      password: iam ? iamPassword(target, typeof iam === "object" ? iam : {}) : target.password,
+      ssl: tlsConfig(target, options.ssl),
+      application_name: target.applicationName ?? options.applicationName ?? DEFAULT_APPLICATION_NAME,
+      ...options.pool,
+    },
+    target,
+  );
+  // A client whose socket dies emits "error" even while checked out, when the pool's own listener
+  // is detached; with no listener Node would crash the process. The query in flight already got
+  // the error, and the pool drops the client on release, so this listener has nothing to add.
+  pool.on("connect", (client) => client.on("error", () => {}));
+  const onIdleError =
+    options.onIdleError ??
+    ((error: Error) => console.warn(`@sensa-learn/db: an idle connection to ${describeTarget(target)} was lost (${error.message}); the next query opens a new one`));
+  pool.on("error", onIdleError);
+  return pool;
 }
 
 /** True for an embedded (PGlite) database; decided without loading PGlite. */
@@ -40,57 +103,56 @@ export function isEmbedded(db: Database): db is Database & { $client: PGlite } {
   return !(db.$client instanceof pg.Pool);
 }
 
-/** Releases the pool or stops the embedded database. */
+/**
+ * Releases the pool or stops the embedded database. Queries already running finish first (the
+ * pool closes each connection as it is returned); new queries are refused. Safe to call twice.
+ */
 export async function closeDb(db: Database): Promise<void> {
-  if (isEmbedded(db)) await db.$client.close();
-  else await (db.$client as pg.Pool).end();
+  if (isEmbedded(db)) {
+    if (!db.$client.closed) await db.$client.close();
+    return;
+  }
+  const pool = db.$client as pg.Pool;
+  if (!pool.ending) await pool.end();
 }
 
 export interface ResolveOptions {
-  /** Overrides `DATABASE_URL`. */
+  /** Overrides `DATABASE_URL` and the `PG*` variables. */
   url?: string;
-  /** Where an embedded database keeps its files when no url is given. */
+  /** Where an embedded database keeps its files when no server is configured. */
   embeddedDir?: string;
-  /** The environment to read `DATABASE_URL` and `NODE_ENV` from; the CLI passes `process.env`. */
-  env: Record<string, string | undefined>;
+  /** The environment to read `DATABASE_URL`, `PG*` and `NODE_ENV` from; the CLI passes `process.env`. */
+  env: Env;
+  /** Passed to `createDb` for a server (the CLI names itself and its command). */
+  applicationName?: string;
+  pool?: CreateDbOptions["pool"];
 }
 
 export interface ResolvedDb {
   db: Database;
+  /** The server in use; `undefined` for an embedded database. */
+  target: ConnectionTarget | undefined;
   /** Says which database is in use, for a person to read, without the password. */
   description: string;
 }
 
 /**
- * Opens the database a command should use: the given url, `DATABASE_URL` or the `PG*`
- * variables (PGHOST set), else an embedded
- * database in `embeddedDir`. Never falls back silently in production: with `NODE_ENV=production`
- * and no url it throws a ConfigurationError.
+ * Opens the database a command should use: the server `resolveTarget` finds (the url,
+ * `DATABASE_URL` or the `PG*` variables), else an embedded database in `embeddedDir`. Never falls
+ * back silently in production: with `NODE_ENV=production` and no server it throws a
+ * ConfigurationError.
  */
 export async function resolveDb(options: ResolveOptions): Promise<ResolvedDb> {
-  const url = options.url ?? options.env.DATABASE_URL;
-  if (url) return { db: createDb({ url }), description: `PostgreSQL at ${redactUrl(url)}` };
-  // libpq's variables (PGHOST, PGUSER, PGPASSWORD, …), which node-postgres reads itself: how ECS
-  // hands over credentials from Secrets Manager without building a URL around the password.
-  if (options.env.PGHOST) {
-    return { db: createDb({ url: "postgres://" }), description: `PostgreSQL at ${options.env.PGHOST} (from PG* variables)` };
+  const target = resolveTarget({ url: options.url, env: options.env });
+  if (target) {
+    return { db: createDb({ target, applicationName: options.applicationName, pool: options.pool }), target, description: describeTarget(target) };
   }
   if (options.env.NODE_ENV === "production") {
     throw new ConfigurationError(
-      "no DATABASE_URL is set and NODE_ENV=production: refusing to use an embedded database. Set DATABASE_URL or pass --url.",
+      "no database is configured and NODE_ENV=production: refusing to use an embedded database. Set DATABASE_URL or PGHOST (PGUSER, PGPASSWORD…), or pass --url.",
     );
   }
   const dir = options.embeddedDir ?? "./.sensa-db";
   const { createEmbeddedDb } = await import("./embedded.js");
-  return { db: await createEmbeddedDb({ dataDir: dir }), description: `embedded PGlite database in ${dir}` };
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(unparseable url)";
-  }
+  return { db: await createEmbeddedDb({ dataDir: dir }), target: undefined, description: `embedded PGlite database in ${dir}` };
 }

@@ -88,3 +88,32 @@ export class RollbackError extends SensaDbError {
     super("ROLLBACK_FAILED", message, options);
   }
 }
+
+/** An inspect report cannot run here: an extension, a privilege or a server feature it needs is missing; the message says which and how to get it. */
+export class InspectUnavailableError extends SensaDbError {
+  constructor(
+    /** What is missing, e.g. `pg_stat_statements` or `pg_signal_backend`. */
+    readonly requirement: string,
+    message: string,
+  ) {
+    super("INSPECT_UNAVAILABLE", message);
+  }
+}
+
+/** Why a connection could not be opened; `code` is `CONNECTION_<reason>`. */
+export type ConnectionFailure = "TLS" | "TIMEOUT" | "REFUSED" | "REJECTED";
+
+/**
+ * A connection to the database could not be opened: TLS verification failed, no answer within
+ * the connect timeout, nothing listening, or the server rejected the login. The message names
+ * the server (never the password) and what to try.
+ */
+export class ConnectionError extends SensaDbError {
+  constructor(
+    readonly reason: ConnectionFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`CONNECTION_${reason}`, message, options);
+  }
+}

@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from "node:util";
-import type { Database } from "../connection.js";
+import type { ConnectionTarget, Database } from "../connection.js";
 import { migrate } from "../migrations/migrate.js";
 import { rollback } from "../migrations/rollback.js";
 import { migrationStatus } from "../migrations/status.js";
@@ -11,7 +11,8 @@ import { openReference } from "./reference.js";
 
 export interface CommandContext {
   db: Database;
-  url: string | undefined;
+  /** The server `db` is on (as resolved from --url, DATABASE_URL or PG*); undefined when embedded. */
+  target: ConnectionTarget | undefined;
   values: Record<string, string | boolean | undefined>;
   json: boolean;
 }
@@ -102,7 +103,7 @@ embedded database); --reference-url gives an empty database to use instead.`,
     options: { "reference-url": { type: "string" } },
     async run(ctx) {
       await verifyAppliedChecksums(ctx.db); // needs no reference database, so it fails first
-      const reference = await openReference(ctx.db, ctx.url, ctx.values["reference-url"] as string | undefined);
+      const reference = await openReference(ctx.db, ctx.target, ctx.values["reference-url"] as string | undefined);
       try {
         const result = await verify(ctx.db, { reference: reference.db });
         const { extra, missing, changed } = result.drift;

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
  * sensa-db: migrate, inspect and check a Sensa Learn database.
- * Uses --url or DATABASE_URL, else an embedded database in ./.sensa-db (never in production).
+ * Uses --url, DATABASE_URL or libpq's PG* variables (resolved as createDb resolves them), else an
+ * embedded database in ./.sensa-db (never in production).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { closeDb, resolveDb, type ResolvedDb } from "../connection.js";
+import { closeDb, isConnectionLost, resolveDb, type ResolvedDb } from "../connection.js";
 import { SensaDbError } from "../errors.js";
 import { pgMessage } from "../migrations/session.js";
 import { commands, type Command } from "./commands.js";
 
 const COMMON: NonNullable<ParseArgsConfig["options"]> = {
   url: { type: "string" },
+  "connect-timeout": { type: "string" },
   dir: { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -24,8 +26,10 @@ ${Object.entries(commands)
   .join("\n")}
 
 Options for every command:
-  --url <url>   PostgreSQL connection string (default: DATABASE_URL)
-  --dir <path>  embedded database directory when no url is given (default: ./.sensa-db)
+  --url <url>   PostgreSQL connection string (default: DATABASE_URL, else PGHOST, PGUSER,
+                PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT… as libpq reads them)
+  --connect-timeout <s>  give up connecting after this many seconds (default: PGCONNECT_TIMEOUT, else 10)
+  --dir <path>  embedded database directory when no server is configured (default: ./.sensa-db)
   --json        machine-readable output on stdout
   -h, --help    help for a command
 
@@ -57,20 +61,39 @@ async function main(argv: string[]): Promise<number> {
   let resolved: ResolvedDb | undefined;
   try {
     const dir = (values.dir as string | undefined) ?? (command.inMemoryByDefault ? "memory://" : undefined);
-    resolved = await resolveDb({ url: values.url as string | undefined, embeddedDir: dir, env: process.env });
+    const timeout = values["connect-timeout"] === undefined ? undefined : Number(values["connect-timeout"]) * 1000;
+    resolved = await resolveDb({
+      url: values.url as string | undefined,
+      embeddedDir: dir,
+      env: process.env,
+      applicationName: `sensa-db ${name}`,
+      pool: timeout === undefined ? undefined : { connectionTimeoutMillis: timeout },
+    });
     if (!values.json) console.error(`sensa-db: using ${resolved.description}`);
-    return await command.run({ db: resolved.db, url: (values.url as string | undefined) ?? process.env.DATABASE_URL, values, json: Boolean(values.json) });
+    return await command.run({ db: resolved.db, target: resolved.target, values, json: Boolean(values.json) });
   } catch (error) {
-    if (values.json) console.log(JSON.stringify({ ok: false, error: describe(error) }));
-    console.error(`sensa-db ${name}: ${error instanceof SensaDbError ? error.message : pgMessage(error)}`);
+    const failure = describe(error);
+    if (values.json) console.log(JSON.stringify({ ok: false, error: failure }));
+    console.error(`sensa-db ${name}: ${failure.message}`);
     return 1;
   } finally {
     if (resolved) await closeDb(resolved.db);
   }
 }
 
-function describe(error: unknown) {
-  return error instanceof SensaDbError ? { code: error.code, message: error.message } : { code: "UNEXPECTED", message: pgMessage(error) };
+/** One message for a person (no stack): ours when we threw one, else what PostgreSQL said. */
+function describe(error: unknown): { code: string; message: string } {
+  if (isConnectionLost(error)) {
+    // What follows a killed session (a failed ROLLBACK, a failed unlock) only hides the cause.
+    return {
+      code: "CONNECTION_LOST",
+      message: `the database connection was lost (${pgMessage(error)}). An open transaction was rolled back by the server; run "sensa-db status", then the command again.`,
+    };
+  }
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof SensaDbError) return { code: e.code, message: e.message };
+  }
+  return { code: "UNEXPECTED", message: pgMessage(error) };
 }
 
 process.exitCode = await main(process.argv.slice(2));

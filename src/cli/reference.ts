@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { closeDb, createDb, isEmbedded, type Database } from "../connection.js";
+import { closeDb, createDb, isEmbedded, withDatabase, type ConnectionTarget, type Database } from "../connection.js";
 import { createEmbeddedDb } from "../embedded.js";
 import { ConfigurationError } from "../errors.js";
 import { pgMessage } from "../migrations/session.js";
@@ -12,15 +12,17 @@ export interface Reference {
 
 /**
  * An empty database to build the expected schema in, for `verify`: the one given, else a
- * scratch database on the same server (needs CREATEDB and the right to create the
- * extensions, as RDS's master user has), else for an embedded database another in memory.
+ * scratch database on the same server as the live one (however it was reached: url or `PG*`
+ * variables, with the same TLS and credentials; needs CREATEDB and the right to create the
+ * extensions, as RDS's master user has), else, for an embedded database, another in memory.
+ * Comparing a server with PGlite would compare two PostgreSQL versions, not two schemas.
  */
-export async function openReference(live: Database, liveUrl: string | undefined, referenceUrl: string | undefined): Promise<Reference> {
+export async function openReference(live: Database, liveTarget: ConnectionTarget | undefined, referenceUrl: string | undefined): Promise<Reference> {
   if (referenceUrl) {
     const db = createDb({ url: referenceUrl });
     return { db, dispose: () => closeDb(db) };
   }
-  if (isEmbedded(live) || !liveUrl) {
+  if (isEmbedded(live) || !liveTarget) {
     const db = await createEmbeddedDb();
     return { db, dispose: () => closeDb(db) };
   }
@@ -30,9 +32,7 @@ export async function openReference(live: Database, liveUrl: string | undefined,
   } catch (error) {
     throw new ConfigurationError(`verify could not create a scratch database (${pgMessage(error)}): pass --reference-url with an empty database`);
   }
-  const url = new URL(liveUrl);
-  url.pathname = `/${name}`;
-  const db = createDb({ url: url.toString() });
+  const db = createDb({ target: withDatabase(liveTarget, name), applicationName: "sensa-db verify (reference)" });
   const dispose = async () => {
     await closeDb(db);
     await live.execute(sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
