@@ -117,14 +117,3 @@ export class ConnectionError extends SensaDbError {
     super(`CONNECTION_${reason}`, message, options);
   }
 }
-
-/** An inspect report cannot run here: an extension, a privilege or a server feature it needs is missing; the message says which and how to get it. */
-export class InspectUnavailableError extends SensaDbError {
-  constructor(
-    /** What is missing, e.g. `pg_stat_statements` or `pg_signal_backend`. */
-    readonly requirement: string,
-    message: string,
-  ) {
-    super("INSPECT_UNAVAILABLE", message);
-  }
-}
