@@ -69,24 +69,28 @@ export function createDb(options: CreateDbOptions = {}): Database {
   return drizzleNodePg(createPool(target, options), { schema }) as Database;
 }
 
-function createPool(t: ConnectionTarget, options: CreateDbOptions): SensaPool {
+/**
+ * node-postgres's settings for a target: where, who, TLS (`tlsConfig`), the IAM password
+ * function, `application_name`. The pool adds `POOL_DEFAULTS`; a lone `pg.Client` (the test
+ * harness's and the bench's admin connections) takes this as is, so both connect the same way.
+ */
+export function connectionConfig(t: ConnectionTarget, options: Pick<CreateDbOptions, "ssl" | "iam" | "applicationName"> = {}): pg.ClientConfig {
   const iam = options.iam ?? t.iam;
   const target = iam ? { ...t, iam: true } : t;
-  const pool = new SensaPool(
-    {
-      ...POOL_DEFAULTS,
-      ...(target.connectTimeoutSeconds !== undefined ? { connectionTimeoutMillis: target.connectTimeoutSeconds * 1000 } : {}),
-      host: target.host,
-      port: target.port,
-      user: target.user,
-      database: target.database,
-      password: iam ? iamPassword(target, typeof iam === "object" ? iam : {}) : target.password,
-      ssl: tlsConfig(target, options.ssl),
-      application_name: target.applicationName ?? options.applicationName ?? DEFAULT_APPLICATION_NAME,
-      ...options.pool,
-    },
-    target,
-  );
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    database: target.database,
+    password: iam ? iamPassword(target, typeof iam === "object" ? iam : {}) : target.password,
+    ssl: tlsConfig(target, options.ssl),
+    application_name: target.applicationName ?? options.applicationName ?? DEFAULT_APPLICATION_NAME,
+    ...(target.connectTimeoutSeconds !== undefined ? { connectionTimeoutMillis: target.connectTimeoutSeconds * 1000 } : {}),
+  };
+}
+
+function createPool(target: ConnectionTarget, options: CreateDbOptions): SensaPool {
+  const pool = new SensaPool({ ...POOL_DEFAULTS, ...connectionConfig(target, options), ...options.pool }, target);
   // A client whose socket dies emits "error" even while checked out, when the pool's own listener
   // is detached; with no listener Node would crash the process. The query in flight already got
   // the error, and the pool drops the client on release, so this listener has nothing to add.

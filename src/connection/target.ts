@@ -53,7 +53,8 @@ export interface ResolveTargetOptions {
  * @throws ConfigurationError on an unparseable url, port or sslmode.
  */
 export function resolveTarget(options: ResolveTargetOptions): ConnectionTarget | undefined {
-  const { env } = options;
+  // An empty variable is an unset one (a template that left PGSSLMODE= blank means "default").
+  const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined && v !== ""));
   const url = options.url ?? env.DATABASE_URL;
   if (url) return fromUrl(url, env, options.url ? "url" : "DATABASE_URL");
   if (env.PGHOST) return fromParams({}, env, "PG* variables");
