@@ -1,6 +1,10 @@
-import { sql } from "drizzle-orm";
-import type { Database } from "./connection.js";
-import { uuidInput, parseInput } from "./validation.js";
+import type { Transaction as PgliteTx } from "@electric-sql/pglite";
+import type pg from "pg";
+import { z } from "zod";
+import { isEmbedded, type Database } from "./connection.js";
+import { ContextGate, embeddedTransaction, serverTransaction } from "./context-connection.js";
+import { DatabaseError, toDatabaseError } from "./db-errors.js";
+import { parseInput, uuidInput } from "./validation.js";
 
 /** A transaction handle, as `db.transaction` passes it: the same typed API as the database. */
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -10,19 +14,51 @@ export type Queryable = Database | Transaction;
 export interface ContextOptions {
   /** The role to act as; `sensa_app`, the application role, unless told otherwise. */
   role?: string;
+  /**
+   * Cancels any statement of this context that runs longer (StatementTimeoutError). Default: the
+   * login's own `statement_timeout` (`sensa-db app-login` sets 30 s on the app login).
+   */
+  statementTimeoutMs?: number;
+  /** Gives up waiting for a lock after this long (LockTimeoutError). Default: the login's (5 s). */
+  lockTimeoutMs?: number;
+  /**
+   * Runs `fn` again, in a new transaction, up to this many times when the transaction fails with
+   * a retryable error (serialization failure, deadlock, lock timeout). Default 0. Only for `fn`
+   * whose effects outside the database can be repeated.
+   */
+  retries?: number;
 }
+
+const APP_ROLE = "sensa_app";
+const ADMIN_ROLE = "admin_role";
+
+const optionsInput = z.object({
+  role: z.string().min(1).max(63).optional(),
+  statementTimeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+  lockTimeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+});
 
 /**
  * Runs `fn` in a transaction acting for one platform user: row-level security then shows and
- * lets it change only that user's rows. The user id and role are transaction-local
- * (`set_config(..., true)`, `SET LOCAL ROLE`), so they vanish at COMMIT or ROLLBACK: the next
- * user of a pooled connection starts with no context (and sees no rows), and it works behind a
- * transaction-mode pooler (RDS Proxy, pgbouncer), where a session setting would leak.
+ * lets it change only that user's rows. Returns what `fn` returns, after COMMIT.
+ *
+ * Nothing of the context outlives it on the connection, so a pooled connection (or one behind a
+ * transaction-mode pooler such as RDS Proxy or pgbouncer) reaches its next user clean:
+ * - the user id, role, `search_path` (pinned to `public, pg_temp`) and timeouts are
+ *   transaction-local; session-level settings `fn` made (`SET`, `set_config(…, false)`),
+ *   cursors WITH HOLD, LISTENs and advisory locks are undone before COMMIT;
+ * - once `fn` settles, `tx` refuses every query (ContextClosedError), so a query `fn` did not
+ *   await never runs in someone else's transaction;
+ * - a connection whose COMMIT or ROLLBACK did not complete is destroyed, not returned to the pool.
  *
  * ```ts
  * const myCourses = await withUserContext(db, userId, (tx) => tx.select().from(courses));
+ * await withUserContext(db, userId, (tx) => tx.update(userProgress).set(p), { retries: 2, statementTimeoutMs: 2_000 });
  * ```
- * Throws ValidationError when `userId` is not a UUID, before any SQL runs.
+ * Throws ValidationError when `userId` is not a UUID, before any SQL runs; errors from the
+ * database as typed `DatabaseError`s (UniqueViolationError, RowLevelSecurityError,
+ * StatementTimeoutError, SerializationError, ConnectionLostError, …).
  */
 export async function withUserContext<T>(
   db: Database,
@@ -31,29 +67,124 @@ export async function withUserContext<T>(
   options: ContextOptions = {},
 ): Promise<T> {
   const id = parseInput(uuidInput, userId, "withUserContext");
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT set_config('app.current_user_id', ${id}, true)`);
-    await tx.execute(sql.raw(`SET LOCAL ROLE ${quoteIdent(options.role ?? "sensa_app")}`));
-    return fn(tx);
-  });
+  const opts = parseInput(optionsInput, options, "withUserContext options");
+  return runInContext(db, { userId: id, role: opts.role ?? APP_ROLE }, fn, opts);
 }
 
 /**
- * Runs `fn` in a transaction as `admin_role`, which sees and changes every row. The connecting
- * user must be a member of admin_role (the migrating owner is; the application role is not).
+ * Runs `fn` in a transaction as `admin_role`, which sees and changes every row, with the same
+ * guarantees as `withUserContext`. The connecting user must be a member of admin_role (the
+ * migrating owner is; the application login is not).
  *
  * ```ts
  * const everyone = await withAdmin(db, (tx) => tx.select().from(users));
  * ```
  */
-export async function withAdmin<T>(db: Database, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT set_config('app.current_user_id', '', true)`);
-    await tx.execute(sql.raw("SET LOCAL ROLE admin_role"));
-    return fn(tx);
-  });
+export async function withAdmin<T>(
+  db: Database,
+  fn: (tx: Transaction) => Promise<T>,
+  options: Omit<ContextOptions, "role"> = {},
+): Promise<T> {
+  const opts = parseInput(optionsInput, options, "withAdmin options");
+  return runInContext(db, { userId: "", role: ADMIN_ROLE }, fn, opts);
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+interface Identity {
+  /** '' for none (admin). */
+  userId: string;
+  role: string;
+}
+
+async function runInContext<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return isEmbedded(db) ? await runEmbedded(db, who, fn, options) : await runOnServer(db, who, fn, options);
+    } catch (error) {
+      const typed = toDatabaseError(error);
+      if (typed instanceof DatabaseError && typed.retryable && attempt < (options.retries ?? 0)) continue;
+      throw typed;
+    }
+  }
+}
+
+/**
+ * One statement sets the whole context, transaction-locally, and reads the session's own role
+ * first so the end of the context can put it back (an embedded database's session may have
+ * switched role on purpose; a pooled login's is `none`).
+ */
+function contextSetup(who: Identity, options: ContextOptions): { text: string; values: string[] } {
+  const settings: Array<[string, string]> = [
+    ["app.current_user_id", who.userId],
+    // pg_temp last: no temporary object can stand in for a platform table, even for a login
+    // that may create them.
+    ["search_path", "public, pg_temp"],
+  ];
+  if (options.statementTimeoutMs !== undefined) settings.push(["statement_timeout", `${options.statementTimeoutMs}ms`]);
+  if (options.lockTimeoutMs !== undefined) settings.push(["lock_timeout", `${options.lockTimeoutMs}ms`]);
+  settings.push(["role", who.role]); // last: the settings above are made as the login
+  const calls = settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`);
+  return { text: `SELECT current_setting('role') AS session_role, ${calls.join(", ")}`, values: settings.flat() };
+}
+
+/**
+ * Undoes, inside the transaction, whatever `fn` changed at session level, so it is gone at COMMIT
+ * (a ROLLBACK undoes settings by itself, but not advisory locks).
+ */
+function contextTeardown(sessionRole: string): string {
+  const role = sessionRole === "none" ? "NONE" : `"${sessionRole.replace(/"/g, '""')}"`;
+  return `CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); RESET ALL; SET SESSION ROLE ${role}`;
+}
+
+async function runOnServer<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
+  const client = await (db.$client as pg.Pool).connect();
+  // Whether the connection is known to be idle, outside any transaction, and so safe to reuse.
+  let reusable = false;
+  const gate = new ContextGate(client as never);
+  try {
+    await client.query("BEGIN");
+    const setup = contextSetup(who, options);
+    const { rows } = await client.query<{ session_role: string }>(setup.text, setup.values);
+    let result: T;
+    try {
+      result = await fn(serverTransaction(db, gate));
+    } finally {
+      gate.close();
+    }
+    await client.query(`${contextTeardown(rows[0]!.session_role)}; COMMIT`);
+    reusable = true;
+    return result;
+  } catch (error) {
+    try {
+      // One round trip; a COMMIT that failed has ended the transaction already, and ROLLBACK
+      // outside one only warns.
+      await client.query("ROLLBACK; SELECT pg_advisory_unlock_all()");
+      reusable = true;
+    } catch {
+      // The connection is broken or still busy (a client-side query_timeout leaves the timed-out
+      // statement running and our ROLLBACK unsent): it must not serve anyone again.
+    }
+    throw error;
+  } finally {
+    gate.close();
+    client.release(reusable ? undefined : new Error("sensa-db: context ended without COMMIT or ROLLBACK completing"));
+  }
+}
+
+async function runEmbedded<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
+  // PGlite's own transaction: it serialises callers on its single session and commits when the
+  // callback resolves, rolls back when it throws.
+  const pglite = db.$client as unknown as { transaction<R>(cb: (tx: PgliteTx) => Promise<R>): Promise<R> };
+  return pglite.transaction(async (ptx) => {
+    const gate = new ContextGate(ptx as never);
+    const setup = contextSetup(who, options);
+    const { rows } = await ptx.query<{ session_role: string }>(setup.text, setup.values);
+    let result: T;
+    try {
+      result = await fn(await embeddedTransaction(db, gate));
+    } finally {
+      gate.close();
+    }
+    await ptx.exec(contextTeardown(rows[0]!.session_role));
+    return result;
+  });
 }

@@ -15,6 +15,8 @@ export {
   type ResolvedDb,
 } from "./connection.js";
 export { withUserContext, withAdmin, type Transaction, type Queryable, type ContextOptions } from "./context.js";
+export * from "./db-errors.js";
+export * from "./schema/constraints.js";
 export { migrate, type MigrateOptions, type MigrateResult } from "./migrations/migrate.js";
 export { rollback, type RollbackOptions, type RollbackResult, type RollbackStep } from "./migrations/rollback.js";
 export { migrationStatus, type MigrationStatus } from "./migrations/status.js";
@@ -22,10 +24,10 @@ export { verify, verifyAppliedChecksums, type VerifyOptions, type VerifyResult }
 export type { CatalogDiff } from "./migrations/catalog.js";
 export type { MigrationFile } from "./migrations/files.js";
 export { seed, planSeed, expectedRows, type SeedOptions, type SeedPlan, type SeedResult } from "./seed/index.js";
-export { ensureAppLogin } from "./app-login.js";
+export { ensureAppLogin, APP_LOGIN_TIMEOUTS } from "./app-login.js";
 export { migrationsLog, type MigrationLogEntry } from "./migrations/log-table.js";
 export * from "./functions/vector_search.js";
 export * from "./functions/text_search.js";
 export * from "./functions/stats.js";
-export * from "./functions/session_context.js";
+export { findOrCreateUser } from "./functions/users.js";
 export * from "./errors.js";

@@ -16,7 +16,6 @@ import {
   relationships,
   searchCourses,
   searchKeywords,
-  setCurrentUserId,
   userAnnotations,
   userProgress,
   withAdmin,
@@ -216,7 +215,7 @@ describe("set_current_user_id", () => {
   it("sets the user for the session, as the spec's psql and Python examples use it", async () => {
     // One connection held for the session: a session setting on a shared pool would leak.
     const session = t.url ? createDb({ url: t.url, pool: { max: 1 } }) : t.db;
-    await setCurrentUserId(session, userId);
+    await queryRows(session, sql`SELECT set_current_user_id(${userId})`);
     try {
       const rows = await queryRows(session, sql`SELECT title FROM courses ORDER BY title`);
       expect(rows.map((r) => r.title)).toEqual(["Introduction to Biology", "Medieval History", "Organic Chemistry"]);

@@ -197,7 +197,7 @@ describe.each(TABLES)("%s", (table) => {
       (error: unknown) => ({ error }),
     );
     if ("rows" in outcome) expect(outcome.rows).toEqual([]);
-    else expect(String((outcome.error as Error).cause ?? outcome.error)).toMatch(/row-level security|not visible|permission denied|cannot change owner/);
+    else expect(String(outcome.error)).toMatch(/row-level security|not visible|permission denied|cannot change owner/);
     const still = await withAdmin(t.db, (tx) => run(tx, `SELECT id FROM ${table} WHERE id = '${b.ids[table]}'`));
     expect(still).toHaveLength(1);
   });
@@ -362,7 +362,7 @@ describe("sensa-db app-login", () => {
       expect((await pgErrorOf(withUserContext(login, a.user.id, (tx) => run(tx, "SET LOCAL ROLE admin_role")))).message).toMatch(/permission denied/);
     } finally {
       await closeDb(login);
-      await t.superuserRows(`DROP ROLE IF EXISTS ${user}`);
+      await t.superuserRows(`DROP OWNED BY ${user}; DROP ROLE IF EXISTS ${user}`);
     }
   });
 

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { generateMigration } from "drizzle-kit/api";
 import { BREAKPOINT, splitStatements } from "../migrations/files.js";
 import { markerStatement } from "../migrations/marker.js";
-import { bundleHash, joinStatements, readSqlSources, recordedBundleHash, renderBundle, renderTeardown } from "./sql-bundle.js";
+import { bundleHash, joinStatements, LOAD_EXTENSION_LIBRARIES, readSqlSources, recordedBundleHash, renderBundle, renderTeardown } from "./sql-bundle.js";
 
 const root = process.cwd();
 const drizzleDir = join(root, "drizzle");
@@ -68,7 +68,12 @@ async function rollbackFor(entry: Journal["entries"][number], text: string): Pro
     // Remove what sql/ creates, then restore the previous bundle's definitions, if any.
     const previous = bundles.filter((b) => b.idx < entry.idx).at(-1);
     const restore = previous
-      ? splitStatements(readFileSync(migrationPath(previous.tag), "utf8")).filter((s) => !s.includes("sensa.migration_name"))
+      ? [
+          LOAD_EXTENSION_LIBRARIES,
+          ...splitStatements(readFileSync(migrationPath(previous.tag), "utf8")).filter(
+            (s) => !s.includes("sensa.migration_name") && s !== LOAD_EXTENSION_LIBRARIES,
+          ),
+        ]
       : [];
     return header + joinStatements([...renderTeardown(sources), ...restore]);
   }

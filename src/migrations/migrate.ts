@@ -3,7 +3,7 @@ import type { Database } from "../connection.js";
 import { MigrationError, MigrationTargetError } from "../errors.js";
 import { ensureBookkeeping, readApplied } from "./applied.js";
 import { pendingMigrations, verifyChecksums } from "./checksums.js";
-import { readMigrations } from "./files.js";
+import { readMigrations, type MigrationFile } from "./files.js";
 import { pgMessage, withMigrationLock, withSession } from "./session.js";
 
 export interface MigrateOptions {
@@ -47,24 +47,40 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
         if (last === -1) throw new MigrationTargetError(options.to, pending.map((m) => m.name));
         pending = pending.slice(0, last + 1);
       }
-      if (pending.length === 0) return [];
-      await session.transaction(async (tx) => {
-        await tx.execute(sql`SELECT set_config('sensa.applied_via', ${options.appliedVia ?? "migrate()"}, true)`);
-        for (const migration of pending) {
-          for (const statement of migration.statements) {
-            try {
-              await tx.execute(sql.raw(statement));
-            } catch (error) {
-              throw new MigrationError(migration.name, statement, pgMessage(error), error);
-            }
-          }
-          await tx.execute(
-            sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`,
-          );
-        }
-      });
+      if (pending.length > 0) await applyBatch(session, pending, options);
+      await reassertDatabasePrivileges(session);
       return pending.map((m) => m.name);
     }),
   );
   return { applied, durationMs: performance.now() - started };
+}
+
+async function applyBatch(session: Database, pending: MigrationFile[], options: MigrateOptions): Promise<void> {
+  await session.transaction(async (tx) => {
+    await tx.execute(sql`SELECT set_config('sensa.applied_via', ${options.appliedVia ?? "migrate()"}, true)`);
+    for (const migration of pending) {
+      for (const statement of migration.statements) {
+        try {
+          await tx.execute(sql.raw(statement));
+        } catch (error) {
+          throw new MigrationError(migration.name, statement, pgMessage(error), error);
+        }
+      }
+      await tx.execute(
+        sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`,
+      );
+    }
+  });
+}
+
+/**
+ * Database-level privileges (who may CONNECT, create TEMPORARY objects) are not copied by
+ * CREATE DATABASE … TEMPLATE or pg_dump, so a database cloned or restored from a migrated one
+ * starts with PUBLIC's defaults again: every run re-applies them, once the migration that
+ * defines secure_database() (sql/security/database.sql) is applied.
+ */
+async function reassertDatabasePrivileges(session: Database): Promise<void> {
+  await session.execute(
+    sql.raw(`DO $$ BEGIN IF to_regprocedure('public.secure_database()') IS NOT NULL THEN PERFORM public.secure_database(); END IF; END $$`),
+  );
 }

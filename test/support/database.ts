@@ -5,7 +5,7 @@ import { inject } from "vitest";
 import { closeDb, createDb, type Database } from "../../src/connection.js";
 import { embeddedExtensions, wrapPglite } from "../../src/embedded.js";
 import { migrate } from "../../src/migrations/migrate.js";
-import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, RUN_PREFIX, TEMPLATE, urlFor } from "./server.js";
+import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, RUN_PREFIX, TEMPLATE, urlFor, withClient } from "./server.js";
 
 export interface TestDatabase {
   db: Database;
@@ -41,6 +41,12 @@ async function open({ migrated }: { migrated: boolean }): Promise<TestDatabase> 
     const name = `${RUN_PREFIX}${randomBytes(6).toString("hex")}`;
     const url = await createOwnedDatabase(target.adminUrl, name, migrated ? TEMPLATE : "template0");
     const db = createDb({ url });
+    // A copy of the template has PUBLIC's default database privileges again (they are not
+    // copied): migrate re-applies them, as it would for a restored dump.
+    if (migrated) {
+      await migrate(db);
+      await withClient(target.adminUrl, (c) => c.query(`GRANT CONNECT ON DATABASE "${name}" TO ${APP_LOGIN}`));
+    }
     const superUrl = urlFor(target.adminUrl, name);
     return {
       db,

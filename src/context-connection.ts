@@ -1,0 +1,56 @@
+import type { Transaction as PgliteTx } from "@electric-sql/pglite";
+import type { PgDialect } from "drizzle-orm/pg-core";
+import { NodePgSession, NodePgTransaction } from "drizzle-orm/node-postgres";
+import type pg from "pg";
+import type { Database } from "./connection.js";
+import type { Transaction } from "./context.js";
+import { ContextClosedError } from "./db-errors.js";
+
+/**
+ * The one door between a context's `tx` and its connection. While the context runs, queries pass;
+ * from the moment `fn` settles it is shut, so a query issued later (not awaited inside `fn`, or a
+ * query builder awaited after it returned) is refused with ContextClosedError instead of running
+ * in whatever transaction the pooled connection serves next.
+ */
+export class ContextGate {
+  private open = true;
+  constructor(private readonly target: { query: (...args: never[]) => Promise<unknown> }) {}
+
+  query(...args: never[]): Promise<unknown> {
+    if (!this.open) return Promise.reject(new ContextClosedError());
+    return this.target.query(...args);
+  }
+
+  close(): void {
+    this.open = false;
+  }
+}
+
+/** What Drizzle needs to build a transaction object: taken from the database `db` was made with. */
+interface DriverParts {
+  dialect: PgDialect;
+  schema: ConstructorParameters<typeof NodePgTransaction>[2];
+  options: object;
+}
+
+function driverParts(db: Database): DriverParts {
+  // Drizzle keeps these on its session; building the transaction from them (rather than through
+  // db.transaction) lets the context own BEGIN/COMMIT and hand `fn` a tx that speaks through the gate.
+  const session = db._.session as unknown as DriverParts;
+  return { dialect: session.dialect, schema: session.schema, options: session.options ?? {} };
+}
+
+/** A Drizzle transaction over a checked-out node-postgres client, speaking through `gate`. */
+export function serverTransaction(db: Database, gate: ContextGate): Transaction {
+  const { dialect, schema, options } = driverParts(db);
+  const session = new NodePgSession(gate as unknown as pg.PoolClient, dialect, schema, options);
+  return new NodePgTransaction(dialect, session, schema) as unknown as Transaction;
+}
+
+/** The same over an embedded database's transaction. Loaded on demand: PGlite is optional. */
+export async function embeddedTransaction(db: Database, gate: ContextGate): Promise<Transaction> {
+  const { PgliteSession, PgliteTransaction } = await import("drizzle-orm/pglite");
+  const { dialect, schema, options } = driverParts(db);
+  const session = new PgliteSession(gate as unknown as PgliteTx, dialect, schema, options);
+  return new PgliteTransaction(dialect, session, schema) as unknown as Transaction;
+}

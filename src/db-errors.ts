@@ -1,0 +1,212 @@
+import { SensaDbError } from "./errors.js";
+import type { CheckConstraint, ForeignKeyConstraint, UniqueConstraint } from "./schema/constraints.js";
+
+/**
+ * An error PostgreSQL (or the connection to it) raised, typed by what a caller does about it.
+ * `withUserContext` and `withAdmin` throw these; `toDatabaseError` converts any other error the
+ * same way. The driver's error stays the `cause`.
+ *
+ * ```ts
+ * try {
+ *   await withUserContext(db, userId, (tx) => tx.insert(courses).values(course));
+ * } catch (error) {
+ *   if (error instanceof UniqueViolationError && error.constraint === "course_documents_s3_key_unique") …
+ * }
+ * ```
+ */
+export class DatabaseError extends SensaDbError {
+  /** Whether running the same work again in a new transaction may succeed (see `retries`). */
+  readonly retryable: boolean = false;
+  constructor(
+    code: string,
+    message: string,
+    /** PostgreSQL's SQLSTATE, e.g. `23505`; undefined for a connection that failed below SQL. */
+    readonly sqlState: string | undefined,
+    cause: unknown,
+  ) {
+    super(code, message, { cause });
+  }
+}
+
+/** 23505: a row would duplicate another in a unique constraint. */
+export class UniqueViolationError extends DatabaseError {
+  constructor(
+    readonly constraint: UniqueConstraint | undefined,
+    message: string,
+    cause: unknown,
+  ) {
+    super("UNIQUE_VIOLATION", message, "23505", cause);
+  }
+}
+
+/**
+ * 23503: a reference to a row that does not exist. Also raised by the owner-copying triggers
+ * when the parent exists but row-level security hides it (then `constraint` is undefined).
+ */
+export class ForeignKeyViolationError extends DatabaseError {
+  constructor(
+    readonly constraint: ForeignKeyConstraint | undefined,
+    message: string,
+    cause: unknown,
+  ) {
+    super("FOREIGN_KEY_VIOLATION", message, "23503", cause);
+  }
+}
+
+/** 23514: a CHECK constraint, or a rule a trigger enforces (e.g. a processing status move). */
+export class CheckViolationError extends DatabaseError {
+  constructor(
+    readonly constraint: CheckConstraint | undefined,
+    message: string,
+    cause: unknown,
+  ) {
+    super("CHECK_VIOLATION", message, "23514", cause);
+  }
+}
+
+/** 23502: a required column was null. */
+export class NotNullViolationError extends DatabaseError {
+  constructor(
+    readonly column: string | undefined,
+    message: string,
+    cause: unknown,
+  ) {
+    super("NOT_NULL_VIOLATION", message, "23502", cause);
+  }
+}
+
+/** 42501 "new row violates row-level security policy": a write outside the current user's rows. */
+export class RowLevelSecurityError extends DatabaseError {
+  constructor(message: string, cause: unknown) {
+    super("RLS_VIOLATION", message, "42501", cause);
+  }
+}
+
+/** 42501 otherwise: the role may not do this at all (a table, column, function or setting). */
+export class PermissionDeniedError extends DatabaseError {
+  constructor(message: string, cause: unknown) {
+    super("PERMISSION_DENIED", message, "42501", cause);
+  }
+}
+
+/** 57014 from statement_timeout: the statement ran longer than allowed and was cancelled. */
+export class StatementTimeoutError extends DatabaseError {
+  constructor(message: string, cause: unknown) {
+    super("STATEMENT_TIMEOUT", message, "57014", cause);
+  }
+}
+
+/** 55P03 from lock_timeout: waited too long for a lock another transaction holds. */
+export class LockTimeoutError extends DatabaseError {
+  override readonly retryable = true;
+  constructor(message: string, cause: unknown) {
+    super("LOCK_TIMEOUT", message, "55P03", cause);
+  }
+}
+
+/** 40001 / 40P01: the transaction lost a serialization race or a deadlock. Retry it. */
+export class SerializationError extends DatabaseError {
+  override readonly retryable = true;
+  constructor(sqlState: "40001" | "40P01", message: string, cause: unknown) {
+    super(sqlState === "40P01" ? "DEADLOCK" : "SERIALIZATION_FAILURE", message, sqlState, cause);
+  }
+}
+
+/**
+ * The connection broke (the backend was terminated, the server restarted or became unreachable,
+ * a client-side timeout fired). Whether a COMMIT in flight took effect is unknown, so it is not
+ * retried automatically.
+ */
+export class ConnectionLostError extends DatabaseError {
+  constructor(message: string, sqlState: string | undefined, cause: unknown) {
+    super("CONNECTION_LOST", message, sqlState, cause);
+  }
+}
+
+/**
+ * A query was issued on a context's transaction after the context had ended (a query not awaited
+ * inside `fn`, or a query builder awaited after it returned). It never reached a connection: that
+ * connection may already serve another user.
+ */
+export class ContextClosedError extends SensaDbError {
+  constructor() {
+    super(
+      "CONTEXT_CLOSED",
+      "query on a transaction whose withUserContext/withAdmin has already ended: await every query inside fn (it was not sent)",
+    );
+  }
+}
+
+/**
+ * `fn` returned normally although a statement inside it had failed (its error caught and
+ * ignored): PostgreSQL had aborted the transaction, so nothing of it was committed.
+ */
+export class TransactionAbortedError extends DatabaseError {
+  constructor(cause: unknown) {
+    super(
+      "TRANSACTION_ABORTED",
+      "a statement inside the context failed and the transaction was aborted, so nothing was committed (the failed statement's error was caught inside fn)",
+      "25P02",
+      cause,
+    );
+  }
+}
+
+interface PgErrorLike {
+  code?: string;
+  message: string;
+  constraint?: string;
+  column?: string;
+}
+
+/** The driver's error beneath Drizzle's "Failed query" wrapper, if there is one. */
+function driverError(error: unknown): PgErrorLike | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
+    if (typeof (e as PgErrorLike).code === "string") return e as PgErrorLike;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+// node-postgres and Node report a broken connection by message or errno, not SQLSTATE.
+const CONNECTION_MESSAGES = /Connection terminated|Client has encountered a connection error|Query read timeout|connection timeout|timeout exceeded when trying to connect|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|Client was closed/i;
+
+/**
+ * Converts an error from a query into the typed `DatabaseError` it stands for, or returns it
+ * unchanged (validation errors, the package's own errors, anything unrecognised).
+ */
+export function toDatabaseError(error: unknown): unknown {
+  if (error instanceof SensaDbError) return error;
+  const pg = driverError(error);
+  const code = pg?.code;
+  const message = pg?.message ?? (error instanceof Error ? error.message : String(error));
+  switch (code) {
+    case "23505":
+      return new UniqueViolationError(pg?.constraint as UniqueConstraint | undefined, message, error);
+    case "23503":
+      return new ForeignKeyViolationError(pg?.constraint as ForeignKeyConstraint | undefined, message, error);
+    case "23514":
+      return new CheckViolationError(pg?.constraint as CheckConstraint | undefined, message, error);
+    case "23502":
+      return new NotNullViolationError(pg?.column, message, error);
+    case "42501":
+      return /row-level security/i.test(message) ? new RowLevelSecurityError(message, error) : new PermissionDeniedError(message, error);
+    case "57014":
+      return /statement timeout/i.test(message) ? new StatementTimeoutError(message, error) : error;
+    case "55P03":
+      return new LockTimeoutError(message, error);
+    case "25P02":
+      return new TransactionAbortedError(error);
+    case "40001":
+    case "40P01":
+      return new SerializationError(code, message, error);
+  }
+  if (code && (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "25P03")) {
+    return new ConnectionLostError(message, code, error);
+  }
+  if (CONNECTION_MESSAGES.test(message) || (pg?.code && /^E[A-Z]+$/.test(pg.code) && CONNECTION_MESSAGES.test(pg.code))) {
+    return new ConnectionLostError(message, undefined, error);
+  }
+  return error;
+}
