@@ -24,6 +24,29 @@ export class ContextGate {
   close(): void {
     this.open = false;
   }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+}
+
+/**
+ * Makes the session's prepared queries refuse to run once the gate is shut, before Drizzle
+ * would wrap the gate's refusal in its "Failed query" error: the caller gets ContextClosedError
+ * itself. The gate below stays the guarantee that nothing reaches the connection.
+ */
+function refuseWhenClosed<S extends { prepareQuery: (...args: never[]) => unknown }>(session: S, gate: ContextGate): S {
+  const prepare = session.prepareQuery.bind(session);
+  session.prepareQuery = ((...args: never[]) => {
+    const query = prepare(...args) as Record<string, unknown>;
+    for (const method of ["execute", "all", "values"]) {
+      const run = query[method];
+      if (typeof run !== "function") continue;
+      query[method] = (...a: unknown[]) => (gate.isOpen ? run.apply(query, a) : Promise.reject(new ContextClosedError()));
+    }
+    return query;
+  }) as S["prepareQuery"];
+  return session;
 }
 
 /** What Drizzle needs to build a transaction object: taken from the database `db` was made with. */
@@ -43,7 +66,7 @@ function driverParts(db: Database): DriverParts {
 /** A Drizzle transaction over a checked-out node-postgres client, speaking through `gate`. */
 export function serverTransaction(db: Database, gate: ContextGate): Transaction {
   const { dialect, schema, options } = driverParts(db);
-  const session = new NodePgSession(gate as unknown as pg.PoolClient, dialect, schema, options);
+  const session = refuseWhenClosed(new NodePgSession(gate as unknown as pg.PoolClient, dialect, schema, options), gate);
   return new NodePgTransaction(dialect, session, schema) as unknown as Transaction;
 }
 
@@ -51,6 +74,6 @@ export function serverTransaction(db: Database, gate: ContextGate): Transaction 
 export async function embeddedTransaction(db: Database, gate: ContextGate): Promise<Transaction> {
   const { PgliteSession, PgliteTransaction } = await import("drizzle-orm/pglite");
   const { dialect, schema, options } = driverParts(db);
-  const session = new PgliteSession(gate as unknown as PgliteTx, dialect, schema, options);
+  const session = refuseWhenClosed(new PgliteSession(gate as unknown as PgliteTx, dialect, schema, options), gate);
   return new PgliteTransaction(dialect, session, schema) as unknown as Transaction;
 }

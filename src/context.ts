@@ -173,7 +173,23 @@ async function runOnServer<T>(db: Database, who: Identity, fn: (tx: Transaction)
 async function runEmbedded<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
   // PGlite's own transaction: it serialises callers on its single session and commits when the
   // callback resolves, rolls back when it throws.
-  const pglite = db.$client as unknown as { transaction<R>(cb: (tx: PgliteTx) => Promise<R>): Promise<R> };
+  const pglite = db.$client as unknown as { transaction<R>(cb: (tx: PgliteTx) => Promise<R>): Promise<R>; query(q: string): Promise<unknown> };
+  try {
+    return await runEmbeddedTransaction(pglite, db, who, fn, options);
+  } catch (error) {
+    // The ROLLBACK undid settings but not session-level advisory locks.
+    await pglite.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
+    throw error;
+  }
+}
+
+async function runEmbeddedTransaction<T>(
+  pglite: { transaction<R>(cb: (tx: PgliteTx) => Promise<R>): Promise<R> },
+  db: Database,
+  who: Identity,
+  fn: (tx: Transaction) => Promise<T>,
+  options: ContextOptions,
+): Promise<T> {
   return pglite.transaction(async (ptx) => {
     const gate = new ContextGate(ptx as never);
     const setup = contextSetup(who, options);

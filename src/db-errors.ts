@@ -159,28 +159,32 @@ interface PgErrorLike {
   column?: string;
 }
 
-/** The driver's error beneath Drizzle's "Failed query" wrapper, if there is one. */
-function driverError(error: unknown): PgErrorLike | undefined {
+/** The error with a SQLSTATE or errno code beneath Drizzle's "Failed query" wrapper, and the innermost error. */
+function unwrap(error: unknown): { pg: PgErrorLike | undefined; innermost: unknown } {
   let e: unknown = error;
+  let pg: PgErrorLike | undefined;
   for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
-    if (typeof (e as PgErrorLike).code === "string") return e as PgErrorLike;
+    if (!pg && typeof (e as PgErrorLike).code === "string") pg = e as PgErrorLike;
+    if (!(e.cause instanceof Error)) break;
     e = e.cause;
   }
-  return undefined;
+  return { pg, innermost: e };
 }
 
 // node-postgres and Node report a broken connection by message or errno, not SQLSTATE.
 const CONNECTION_MESSAGES = /Connection terminated|Client has encountered a connection error|Query read timeout|connection timeout|timeout exceeded when trying to connect|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|Client was closed/i;
 
 /**
- * Converts an error from a query into the typed `DatabaseError` it stands for, or returns it
- * unchanged (validation errors, the package's own errors, anything unrecognised).
+ * Converts an error from a query into the typed `DatabaseError` it stands for (a plain
+ * `DatabaseError` with PostgreSQL's message and SQLSTATE when no subclass fits), or returns it
+ * unchanged (validation errors, the package's own errors, anything not from the database).
  */
 export function toDatabaseError(error: unknown): unknown {
   if (error instanceof SensaDbError) return error;
-  const pg = driverError(error);
+  const { pg, innermost } = unwrap(error);
+  if (innermost instanceof SensaDbError) return innermost; // e.g. ContextClosedError inside Drizzle's wrapper
   const code = pg?.code;
-  const message = pg?.message ?? (error instanceof Error ? error.message : String(error));
+  const message = pg?.message ?? (innermost instanceof Error ? innermost.message : String(innermost));
   switch (code) {
     case "23505":
       return new UniqueViolationError(pg?.constraint as UniqueConstraint | undefined, message, error);
@@ -205,8 +209,9 @@ export function toDatabaseError(error: unknown): unknown {
   if (code && (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "25P03")) {
     return new ConnectionLostError(message, code, error);
   }
-  if (CONNECTION_MESSAGES.test(message) || (pg?.code && /^E[A-Z]+$/.test(pg.code) && CONNECTION_MESSAGES.test(pg.code))) {
+  if (CONNECTION_MESSAGES.test(message) || (code && CONNECTION_MESSAGES.test(code))) {
     return new ConnectionLostError(message, undefined, error);
   }
+  if (code && /^[0-9A-Z]{5}$/.test(code)) return new DatabaseError("DATABASE_ERROR", message, code, error);
   return error;
 }
