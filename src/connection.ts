@@ -91,10 +91,6 @@ export function connectionConfig(t: ConnectionTarget, options: Pick<CreateDbOpti
 
 function createPool(target: ConnectionTarget, options: CreateDbOptions): SensaPool {
   const pool = new SensaPool({ ...POOL_DEFAULTS, ...connectionConfig(target, options), ...options.pool }, target);
-  // A client whose socket dies emits "error" even while checked out, when the pool's own listener
-  // is detached; with no listener Node would crash the process. The query in flight already got
-  // the error, and the pool drops the client on release, so this listener has nothing to add.
-  pool.on("connect", (client) => client.on("error", () => {}));
   const onIdleError =
     options.onIdleError ??
     ((error: Error) => console.warn(`@sensa-learn/db: an idle connection to ${describeTarget(target)} was lost (${error.message}); the next query opens a new one`));

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, createDb, type CreateDbOptions } from "../src/connection.js";
 import { ConnectionError } from "../src/errors.js";
@@ -22,8 +23,8 @@ afterAll(async () => {
 async function tryConnect(options: CreateDbOptions): Promise<{ ssl: boolean } | ConnectionError> {
   const db = createDb({ pool: { connectionTimeoutMillis: 5000 }, ...options });
   try {
-    const { rows } = await db.execute<{ ssl: boolean }>(sql`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`);
-    return rows[0]!;
+    const result = (await db.execute(sql`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`)) as unknown as pg.QueryResult<{ ssl: boolean }>;
+    return result.rows[0]!;
   } catch (error) {
     for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof ConnectionError) return e;
     throw error;

@@ -22,9 +22,21 @@ export const DEFAULT_APPLICATION_NAME = "@sensa-learn/db";
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
 
+/** Set on a client while it is checked out: its (idempotent) release. */
+const RELEASE = Symbol("release");
+type Guarded = pg.PoolClient & { [RELEASE]?: (err?: Error | boolean) => void };
+
 /**
- * A `pg.Pool` whose connect failures are `ConnectionError`s naming the server and what to do.
- * `pool.query` and Drizzle go through `connect` too, so every caller sees the same errors.
+ * A `pg.Pool` that survives connections dying under it, and whose connect failures are
+ * `ConnectionError`s naming the server and what to do. `pool.query` and Drizzle go through
+ * `connect` too, so every caller gets the same behaviour.
+ *
+ * Every client gets a permanent "error" listener when it is created. A client whose socket dies
+ * emits "error" even while checked out, when pg-pool's own listener is detached, and with no
+ * listener Node would crash the process. The listener also hands such a client back to the pool
+ * at once: the query in flight has its error already, and a holder that never releases it (Drizzle's
+ * `db.transaction` does not when its BEGIN fails) would otherwise keep a dead connection counted
+ * against `max` for ever, and `closeDb` waiting on it. Release is made idempotent for that.
  */
 export class SensaPool extends pg.Pool {
   constructor(
@@ -32,17 +44,30 @@ export class SensaPool extends pg.Pool {
     readonly target: ConnectionTarget,
   ) {
     super(config);
+    this.on("connect", (client: Guarded) => client.on("error", (error) => client[RELEASE]?.(error)));
   }
 
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
     const translate = (error: Error) => connectionError(error, this.target, this.options.connectionTimeoutMillis) ?? error;
-    if (callback) return super.connect((err, client, done) => callback(err ? translate(err) : err, client, done));
-    return super.connect().catch((error: Error) => {
+    if (callback) return super.connect((err, client, done) => callback(err ? translate(err) : err, client && guard(client), done));
+    return super.connect().then(guard, (error: Error) => {
       throw translate(error);
     });
   }
+}
+
+function guard(client: Guarded): pg.PoolClient {
+  const release = client.release.bind(client);
+  const once = (err?: Error | boolean) => {
+    if (client[RELEASE] !== once) return;
+    delete client[RELEASE];
+    release(err);
+  };
+  client[RELEASE] = once;
+  client.release = once;
+  return client;
 }
 
 const TLS_VERIFY_CODES = new Set([
