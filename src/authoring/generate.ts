@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { generateMigration } from "drizzle-kit/api";
 import { BREAKPOINT, splitStatements } from "../migrations/files.js";
 import { markerStatement } from "../migrations/marker.js";
-import { bundleHash, joinStatements, LOAD_EXTENSION_LIBRARIES, readSqlSources, recordedBundleHash, renderBundle, renderTeardown } from "./sql-bundle.js";
+import { LOAD_EXTENSION_LIBRARIES } from "../migrations/extension-libraries.js";
+import { bundleHash, joinStatements, readSqlSources, recordedBundleHash, renderBundle, renderTeardown } from "./sql-bundle.js";
 
 const root = process.cwd();
 const drizzleDir = join(root, "drizzle");

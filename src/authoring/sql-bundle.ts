@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { LOAD_EXTENSION_LIBRARIES } from "../migrations/extension-libraries.js";
 import { BREAKPOINT, sha256 } from "../migrations/files.js";
 import { splitSql } from "./split-sql.js";
 
@@ -44,18 +45,6 @@ function listSqlFiles(dir: string): string[] {
 export function bundleHash(sources: SqlSource[]): string {
   return sha256(JSON.stringify(sources));
 }
-
-/**
- * The first statement of every bundle, and of the part of a rollback that restores an older one.
- * Functions set parameters of the extensions' libraries (`SET hnsw.ef_search`, `SET
- * pg_trgm.word_similarity_threshold`); PostgreSQL can check such a setting only once the library
- * is loaded in the session, and before that refuses it to a non-superuser ("permission denied to
- * set parameter"), which RDS's master user is. Calling one C function of each loads both; LOAD
- * itself needs a superuser.
- */
-export const LOAD_EXTENSION_LIBRARIES =
-  "-- Loads the vector and pg_trgm libraries into this session, so that functions may SET their parameters (see src/authoring/sql-bundle.ts).\n" +
-  "SELECT '[0]'::vector IS NOT NULL AS vector_loaded, similarity('', '') IS NOT NULL AS pg_trgm_loaded;";
 
 export function renderBundle(sources: SqlSource[]): string {
   const header =

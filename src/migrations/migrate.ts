@@ -3,6 +3,7 @@ import type { Database } from "../connection.js";
 import { MigrationError, MigrationTargetError } from "../errors.js";
 import { ensureBookkeeping, readApplied } from "./applied.js";
 import { pendingMigrations, verifyChecksums } from "./checksums.js";
+import { loadExtensionLibraries } from "./extension-libraries.js";
 import { readMigrations, type MigrationFile } from "./files.js";
 import { pgMessage, withMigrationLock, withSession } from "./session.js";
 
@@ -47,7 +48,10 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
         if (last === -1) throw new MigrationTargetError(options.to, pending.map((m) => m.name));
         pending = pending.slice(0, last + 1);
       }
-      if (pending.length > 0) await applyBatch(session, pending, options);
+      if (pending.length > 0) {
+        await loadExtensionLibraries(session);
+        await applyBatch(session, pending, options);
+      }
       await reassertDatabasePrivileges(session);
       return pending.map((m) => m.name);
     }),

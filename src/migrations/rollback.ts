@@ -5,6 +5,7 @@ import { RollbackError } from "../errors.js";
 import { queryRows } from "../functions/rows.js";
 import { readApplied } from "./applied.js";
 import { verifyChecksums } from "./checksums.js";
+import { loadExtensionLibraries } from "./extension-libraries.js";
 import { readMigrations, type MigrationFile } from "./files.js";
 import { pgMessage, withMigrationLock, withSession } from "./session.js";
 
@@ -52,6 +53,7 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
       verifyChecksums(files, applied);
       const targets = chooseTargets(files, applied.map((a) => a.journalTime), options.to);
       if (targets.length === 0) return { steps: [], applied: false };
+      await loadExtensionLibraries(session);
       const plan: RollbackStep[] = [];
       // The plan is worked out inside the transaction that would apply it, so what it reports
       // (rows about to be dropped) is what would happen; a dry run then rolls it all back.
