@@ -108,14 +108,14 @@ embedded database); --reference-url gives an empty database to use instead.`,
         const result = await verify(ctx.db, { reference: reference.db });
         const { extra, missing, changed } = result.drift;
         const text = result.clean
-          ? `ok: checksums match and the schema is what the migrations build (up to ${result.lastApplied ?? "nothing"})`
+          ? `ok: checksums match and the schema is what the migrations build (up to ${result.lastApplied ?? "nothing"}, built in ${reference.description})`
           : [
               `drift from the migrations (up to ${result.lastApplied ?? "nothing"}):`,
               ...extra.map((e) => `  + extra:   ${e}`),
               ...missing.map((m) => `  - missing: ${m}`),
               ...changed.map((c) => `  ~ changed: ${c}`),
             ].join("\n");
-        print(ctx, { ok: result.clean, ...result }, text);
+        print(ctx, { ok: result.clean, ...result, reference: reference.description }, text);
         return result.clean ? 0 : 1;
       } finally {
         await reference.dispose();

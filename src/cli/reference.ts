@@ -7,6 +7,8 @@ import { pgMessage } from "../migrations/session.js";
 
 export interface Reference {
   db: Database;
+  /** Where the expected schema is built, for the report. */
+  description: string;
   dispose(): Promise<void>;
 }
 
@@ -20,11 +22,11 @@ export interface Reference {
 export async function openReference(live: Database, liveTarget: ConnectionTarget | undefined, referenceUrl: string | undefined): Promise<Reference> {
   if (referenceUrl) {
     const db = createDb({ url: referenceUrl });
-    return { db, dispose: () => closeDb(db) };
+    return { db, description: "the database given by --reference-url", dispose: () => closeDb(db) };
   }
   if (isEmbedded(live) || !liveTarget) {
     const db = await createEmbeddedDb();
-    return { db, dispose: () => closeDb(db) };
+    return { db, description: "an in-memory embedded database", dispose: () => closeDb(db) };
   }
   const name = `sensa_verify_${randomBytes(5).toString("hex")}`;
   try {
@@ -45,5 +47,5 @@ export async function openReference(live: Database, liveTarget: ConnectionTarget
       `verify could not create the extensions in a scratch database (${pgMessage(error)}): pass --reference-url with an empty database that has uuid-ossp, vector and pg_trgm`,
     );
   }
-  return { db, dispose };
+  return { db, description: `scratch database ${name} on the same server`, dispose };
 }
