@@ -8,6 +8,7 @@ import { seed } from "../seed/index.js";
 import { ensureAppLogin } from "../app-login.js";
 import { runDemo } from "./demo.js";
 import { openReference } from "./reference.js";
+import { inspectCommand, maintainCommand } from "./inspect.js";
 
 export interface CommandContext {
   db: Database;
@@ -204,6 +205,9 @@ server it removes the users it created (and everything they own) at the end.`,
       return 0;
     },
   },
+
+  inspect: inspectCommand,
+  maintain: maintainCommand,
 };
 
 function progressBar() {

@@ -97,12 +97,15 @@ export interface TerminateResult {
  */
 export async function terminateBackend(db: Queryable, pid: number): Promise<TerminateResult> {
   if (!Number.isInteger(pid) || pid <= 0) throw new ValidationError(`pid must be a positive integer, got ${pid}`, [{ path: "pid", message: "a positive integer" }]);
-  const [self] = await queryRows(db, sql`SELECT pg_backend_pid() AS pid`);
-  if (num(self!.pid) === pid) return { pid, terminated: false, reason: "that is this session's own backend", session: null };
   const session = await describeBackend(db, pid);
   if (!session) return { pid, terminated: false, reason: "no server process has that pid", session: null };
   try {
-    const [row] = await queryRows(db, sql`SELECT pg_terminate_backend(${pid}) AS ok`);
+    // One statement, so "own backend" is judged on the connection that would send the signal.
+    const [row] = await queryRows(
+      db,
+      sql`SELECT ${pid} = pg_backend_pid() AS own, CASE WHEN ${pid} = pg_backend_pid() THEN false ELSE pg_terminate_backend(${pid}) END AS ok`,
+    );
+    if (row?.own) return { pid, terminated: false, reason: "that is this session's own backend", session };
     return { pid, terminated: Boolean(row?.ok), reason: row?.ok ? null : "the process ended before it could be signalled", session };
   } catch (error) {
     if (sqlState(error) === INSUFFICIENT_PRIVILEGE) {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../context.js";
 import { dateOrNull, num, queryRows, str } from "../functions/rows.js";
+import { declaredIndexes } from "./platform.js";
 import { limitOf, type ListOptions, type Report } from "./report.js";
 
 export interface IndexUsageRow {
@@ -22,6 +23,8 @@ export interface UnusedIndexRow {
   index: string;
   bytes: number;
   definition: string;
+  /** Declared in src/schema (e.g. an HNSW or trigram index the search functions use): dropping it takes a migration. */
+  declaredInSchema: boolean;
 }
 
 /**
@@ -77,9 +80,21 @@ export async function unusedIndexes(db: Queryable, options?: ListOptions): Promi
       ORDER BY pg_relation_size(s.indexrelid) DESC, s.indexrelname
       LIMIT ${limitOf(options)}`,
   );
+  const declared = new Set(declaredIndexes().map((i) => i.name));
   return {
-    rows: rows.map((r) => ({ schema: str(r.schema), table: str(r.table), index: str(r.index), bytes: num(r.bytes), definition: str(r.definition) })),
-    notes: [await statsSinceNote(db), "scans on read replicas are not counted here: check a replica before dropping an index"],
+    rows: rows.map((r) => ({
+      schema: str(r.schema),
+      table: str(r.table),
+      index: str(r.index),
+      bytes: num(r.bytes),
+      definition: str(r.definition),
+      declaredInSchema: str(r.schema) === "public" && declared.has(str(r.index)),
+    })),
+    notes: [
+      await statsSinceNote(db),
+      "scans on read replicas are not counted here: check a replica before dropping an index",
+      "an index declared in src/schema (the HNSW and trigram ones serve the search functions) is dropped by a migration, not by hand",
+    ],
   };
 }
 
