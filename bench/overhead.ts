@@ -54,8 +54,8 @@ export async function overheadSuite(db: Database, bypass: Database, options: { q
 
   options.log("overhead: wrappers vs plain pg");
   // Both on one and the same connection, so only the wrapper's own work differs.
-  const url = (db.$client as pg.Pool).options?.connectionString;
-  const plain = isEmbedded(db) ? undefined : new pg.Client({ connectionString: url });
+  // The pool's own settings (target, TLS, credentials), for a lone client.
+  const plain = isEmbedded(db) ? undefined : new pg.Client((db.$client as pg.Pool).options);
   await plain?.connect();
   const wrapperDb = plain ? (drizzle(plain, { schema }) as unknown as Database) : db;
   try {

@@ -11,7 +11,7 @@ import { arch, cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { closeDb, createDb, migrate, type Database } from "../src/index.js";
+import { closeDb, connectionConfig, createDb, migrate, resolveTarget, withDatabase, type Database } from "../src/index.js";
 import { createEmbeddedDb } from "../src/embedded.js";
 import { queryRows } from "../src/functions/rows.js";
 import { seed } from "../src/seed/index.js";
@@ -31,25 +31,26 @@ const { values } = parseArgs({
 const SCALES: Record<string, number> = { "1k": 1_000, "10k": 10_000, "100k": 100_000 };
 const documents = SCALES[values.scale!];
 if (!documents) throw new Error(`--scale must be one of ${Object.keys(SCALES).join(", ")}`);
+// Only an explicit url: a bench creates and drops a database, so it never follows DATABASE_URL or
+// PGHOST to whatever server the shell happens to point at.
 const adminUrl = values.url ?? process.env.BENCH_DATABASE_URL;
-const backend = adminUrl ? "postgresql" : "embedded";
+const adminTarget = adminUrl ? resolveTarget({ url: adminUrl, env: process.env }) : undefined;
+const backend = adminTarget ? "postgresql" : "embedded";
 const queries = Number(values.queries);
 
 /** A fresh database, and a way to run SQL as a role that bypasses RLS (a superuser). */
 async function openDatabase(): Promise<{ db: Database; bypass: Database; close: () => Promise<void> }> {
-  if (!adminUrl) {
+  if (!adminTarget) {
     const db = await createEmbeddedDb();
     // PGlite's session is a superuser, which bypasses RLS; withUserContext switches to sensa_app.
     return { db, bypass: db, close: () => closeDb(db) };
   }
-  const admin = new pg.Client({ connectionString: adminUrl });
+  const admin = new pg.Client(connectionConfig(adminTarget, { applicationName: "sensa bench" }));
   await admin.connect();
   await admin.query("DROP DATABASE IF EXISTS sensa_bench WITH (FORCE)");
   await admin.query("CREATE DATABASE sensa_bench");
   await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = "/sensa_bench";
-  const db = createDb({ url: url.toString(), pool: { max: 2 } });
+  const db = createDb({ target: withDatabase(adminTarget, "sensa_bench"), applicationName: "sensa bench", pool: { max: 2 } });
   return { db, bypass: db, close: () => closeDb(db) };
 }
 

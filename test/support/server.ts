@@ -1,4 +1,5 @@
 import pg from "pg";
+import { connectionConfig, resolveTarget } from "../../src/connection.js";
 
 /** The non-superuser role that owns and migrates test databases, as RDS's master user would. */
 export const OWNER = "sensa_test_owner";
@@ -51,8 +52,9 @@ export function urlFor(base: string, database: string, user?: string): string {
   return u.toString();
 }
 
+/** A lone client, resolved and configured (TLS included) exactly as createDb and sensa-db would. */
 export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client(connectionConfig(resolveTarget({ url, env: process.env })!, { applicationName: "sensa test harness" }));
   await client.connect();
   try {
     return await fn(client);
