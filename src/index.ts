@@ -14,6 +14,7 @@ export {
   type ResolveOptions,
   type ResolvedDb,
 } from "./connection.js";
+export { resolveTarget, connectionConfig, describeTarget, withDatabase, POOL_DEFAULTS, DEFAULT_CA, type ConnectionTarget, type SslMode, type TlsOptions, type IamAuthOptions } from "./connection.js";
 export { withUserContext, withAdmin, type Transaction, type Queryable, type ContextOptions } from "./context.js";
 export * from "./db-errors.js";
 export * from "./schema/constraints.js";
