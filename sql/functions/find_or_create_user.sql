@@ -14,22 +14,22 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-	found users;
+	account users;
 BEGIN
 	IF coalesce(btrim(p_cognito_sub), '') = '' OR coalesce(btrim(p_email), '') = '' THEN
 		RAISE EXCEPTION 'find_or_create_user needs a cognito_sub and an email' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	SELECT * INTO found FROM users WHERE cognito_sub = p_cognito_sub;
+	SELECT * INTO account FROM users WHERE cognito_sub = p_cognito_sub;
 	IF FOUND THEN
-		RETURN found;
+		RETURN account;
 	END IF;
 	INSERT INTO users (cognito_sub, email, display_name) VALUES (p_cognito_sub, p_email, p_display_name)
 		ON CONFLICT (cognito_sub) DO NOTHING
-		RETURNING * INTO found;
-	IF found.id IS NULL THEN -- a concurrent first sign-in with the same sub inserted it first
-		SELECT * INTO found FROM users WHERE cognito_sub = p_cognito_sub;
+		RETURNING * INTO account;
+	IF account.id IS NULL THEN -- a concurrent first sign-in with the same sub inserted it first
+		SELECT * INTO account FROM users WHERE cognito_sub = p_cognito_sub;
 	END IF;
-	RETURN found;
+	RETURN account;
 END;
 $$;
 
