@@ -32,6 +32,12 @@ export const environmentConfigSchema = z.object({
     monitoringIntervalSeconds: z.union([z.literal(0), z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]),
     performanceInsights: z.boolean(),
     databaseName: z.string().regex(/^[a-z_][a-z0-9_]*$/),
+    /**
+     * How the API and workers log in: the app login's password from Secrets Manager, or an RDS
+     * IAM token signed per connection by @sensa-learn/db from the task role (no password at all;
+     * the login must be granted rds_iam, after which RDS refuses its password).
+     */
+    appAuthentication: z.enum(["password", "iam"]),
   }),
   cache: z.object({
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/),
@@ -97,6 +103,7 @@ export function development(developerId: string, overrides: { certificateArn?: s
       monitoringIntervalSeconds: 0,
       performanceInsights: false,
       databaseName: "sensa",
+      appAuthentication: "password",
     },
     cache: { nodeType: "cache.t4g.micro", nodes: 1 },
     compute: {
@@ -132,6 +139,7 @@ export function production(overrides: { certificateArn?: string; imageTag?: stri
       monitoringIntervalSeconds: 60,
       performanceInsights: true,
       databaseName: "sensa",
+      appAuthentication: "password",
     },
     cache: { nodeType: "cache.m6g.large", nodes: 2 },
     compute: {

@@ -46,10 +46,6 @@ export class Compute extends Construct {
     this.cluster = new ecs.Cluster(this, "Cluster", { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
 
     const environment = {
-      PGHOST: database.instance.dbInstanceEndpointAddress,
-      PGPORT: database.instance.dbInstanceEndpointPort,
-      PGDATABASE: config.database.databaseName,
-      PGSSLMODE: "require",
       REDIS_HOST: cache.replicationGroup.attrPrimaryEndPointAddress,
       REDIS_PORT: cache.replicationGroup.attrPrimaryEndPointPort,
       QUEUE_URL: queue.queue.queueUrl,
@@ -57,8 +53,6 @@ export class Compute extends Construct {
       NODE_ENV: "production",
     };
     const secrets = {
-      PGUSER: ecs.Secret.fromSecretsManager(database.appSecret, "username"),
-      PGPASSWORD: ecs.Secret.fromSecretsManager(database.appSecret, "password"),
       REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(cache.authSecret),
     };
     const service = (name: "Api" | "Worker", sizing: EnvironmentConfig["compute"]["api"], image: string, port?: number) => {
@@ -67,10 +61,12 @@ export class Compute extends Construct {
         memoryLimitMiB: sizing.memoryMiB,
         runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
       });
+      // PGAPPNAME names each service's connections in pg_stat_activity.
+      const db = database.connectionFor("app", task, `sensa-${name.toLowerCase()}`);
       task.addContainer(name.toLowerCase(), {
         image: imageFrom(this, `${name}Repository`, image),
-        environment,
-        secrets,
+        environment: { ...db.environment, ...environment },
+        secrets: { ...db.secrets, ...secrets },
         portMappings: port ? [{ containerPort: port }] : [],
         logging: ecs.LogDrivers.awsLogs({
           streamPrefix: name.toLowerCase(),

@@ -1,9 +1,26 @@
 import { CfnOutput, Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as rds from "aws-cdk-lib/aws-rds";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config.js";
+
+/** The login the API and workers use: a member of sensa_app, created by `sensa-db app-login`. */
+export const APP_LOGIN = "sensa_app_login";
+
+/**
+ * TLS with the certificate and host name verified. @sensa-learn/db trusts Amazon's RDS CAs
+ * (every region) besides Node's roots, so no CA file is shipped or passed (PGSSLROOTCERT stays
+ * unset), and RDS certificates name the endpoint, which is the PGHOST given.
+ */
+export const SSL_MODE = "verify-full";
+
+/** What a container needs to connect: plain variables and the ones read from Secrets Manager. */
+export interface DatabaseConnection {
+  environment: Record<string, string>;
+  secrets: Record<string, ecs.Secret>;
+}
 
 /**
  * RDS PostgreSQL with pgvector available (RDS ships it from 15.2; 17 is within the 15-18 range
@@ -20,6 +37,7 @@ export class Database extends Construct {
   /** What the API and workers log in as. */
   readonly appSecret: secretsmanager.Secret;
   readonly config: EnvironmentConfig["database"];
+  private readonly appAuthentication: EnvironmentConfig["database"]["appAuthentication"];
 
   constructor(scope: Construct, id: string, props: { vpc: ec2.IVpc; config: EnvironmentConfig }) {
     super(scope, id);
@@ -73,7 +91,7 @@ export class Database extends Construct {
     this.appSecret = new secretsmanager.Secret(this, "AppLogin", {
       description: "The login app services use: a member of sensa_app, subject to row-level security",
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: "sensa_app_login" }),
+        secretStringTemplate: JSON.stringify({ username: APP_LOGIN }),
         generateStringKey: "password",
         excludePunctuation: true,
         passwordLength: 40,
@@ -98,10 +116,38 @@ export class Database extends Construct {
       });
     }
 
+    this.appAuthentication = config.appAuthentication;
+
     // The spec's Terraform outputs, under the same names.
     new CfnOutput(scope, "rds_address", { value: this.instance.dbInstanceEndpointAddress });
     new CfnOutput(scope, "rds_port", { value: this.instance.dbInstanceEndpointPort });
     new CfnOutput(scope, "rds_database_name", { value: config.databaseName });
     new CfnOutput(scope, "rds_owner_secret_arn", { value: this.ownerSecret.secretArn });
+  }
+
+  /**
+   * How `task` connects, in the variables @sensa-learn/db reads (libpq's PG*: `createDb()` and
+   * `sensa-db` take them with no url): the endpoint, verified TLS, and the credentials of `login`.
+   * The owner (migrations) always uses its rotated secret; the app login uses its secret, or with
+   * `appAuthentication: "iam"` an IAM token (DATABASE_IAM_AUTH=true), the task role being granted
+   * `rds-db:connect` as that user and no password being handed over.
+   */
+  connectionFor(login: "owner" | "app", task: ecs.TaskDefinition, applicationName?: string): DatabaseConnection {
+    const environment: Record<string, string> = {
+      PGHOST: this.instance.dbInstanceEndpointAddress,
+      PGPORT: this.instance.dbInstanceEndpointPort,
+      PGDATABASE: this.config.databaseName,
+      PGSSLMODE: SSL_MODE,
+      ...(applicationName ? { PGAPPNAME: applicationName } : {}),
+    };
+    const secret = login === "owner" ? this.ownerSecret : this.appSecret;
+    if (login === "app" && this.appAuthentication === "iam") {
+      this.instance.grantConnect(task.taskRole, APP_LOGIN);
+      return { environment: { ...environment, PGUSER: APP_LOGIN, DATABASE_IAM_AUTH: "true" }, secrets: {} };
+    }
+    return {
+      environment,
+      secrets: { PGUSER: ecs.Secret.fromSecretsManager(secret, "username"), PGPASSWORD: ecs.Secret.fromSecretsManager(secret, "password") },
+    };
   }
 }

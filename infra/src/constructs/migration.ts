@@ -31,20 +31,14 @@ export class Migration extends Construct {
       memoryLimitMiB: 512,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
+    const owner = database.connectionFor("owner", this.taskDefinition);
     this.taskDefinition.addContainer("migrate", {
       image: imageFrom(this, "Repository", config.compute.migrationImage),
       command: MIGRATION_COMMAND,
-      environment: {
-        PGHOST: database.instance.dbInstanceEndpointAddress,
-        PGPORT: database.instance.dbInstanceEndpointPort,
-        PGDATABASE: config.database.databaseName,
-        PGSSLMODE: "require",
-        NODE_ENV: "production",
-      },
+      environment: { ...owner.environment, NODE_ENV: "production" },
       // Migrations run as the owner; the app login's credentials are only handed to app-login.
       secrets: {
-        PGUSER: ecs.Secret.fromSecretsManager(database.ownerSecret, "username"),
-        PGPASSWORD: ecs.Secret.fromSecretsManager(database.ownerSecret, "password"),
+        ...owner.secrets,
         APP_DB_USER: ecs.Secret.fromSecretsManager(database.appSecret, "username"),
         APP_DB_PASSWORD: ecs.Secret.fromSecretsManager(database.appSecret, "password"),
       },
