@@ -117,3 +117,84 @@ export class ConnectionError extends SensaDbError {
     super(`CONNECTION_${reason}`, message, options);
   }
 }
+
+/**
+ * A migration statement kept reaching `lock_timeout` (another session held a lock it needs)
+ * and was retried until the retries ran out. Each attempt was rolled back whole.
+ */
+export class MigrationLockTimeoutError extends SensaDbError {
+  constructor(
+    readonly migration: string,
+    readonly statement: string,
+    readonly attempts: number,
+    readonly lockTimeoutMs: number,
+    readonly pgMessage: string,
+    cause: unknown,
+  ) {
+    super(
+      "MIGRATION_LOCK_TIMEOUT",
+      `migration ${migration} could not get a lock in ${attempts} attempts of ${lockTimeoutMs} ms each (${pgMessage})\n  in statement: ${statement.trim().slice(0, 500)}\n` +
+        `Each attempt was rolled back. Find what holds the lock (sensa-db inspect blocking, or long-running), let it finish, and migrate again.`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * A statement of a non-transactional migration failed. The statements before it are committed;
+ * the migration is not recorded as applied, so the next `migrate` runs it again from its first
+ * statement. `invalidIndex` names an INVALID index a failed `CREATE INDEX CONCURRENTLY` left.
+ */
+export class NonTransactionalMigrationError extends SensaDbError {
+  constructor(
+    readonly migration: string,
+    readonly statement: string,
+    readonly pgMessage: string,
+    /** How many of its statements ran (and committed) before the failing one. */
+    readonly committed: number,
+    readonly invalidIndex: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      "MIGRATION_FAILED",
+      `migration ${migration} (non-transactional) failed: ${pgMessage}\n  in statement: ${statement.trim().slice(0, 500)}\n` +
+        `It ran outside a transaction: the ${committed} statement(s) before this one stay committed, and it is not recorded as applied, so the next migrate runs it again from its first statement.` +
+        (invalidIndex
+          ? `\nIt left the INVALID index ${invalidIndex} behind (unused by queries, still updated by writes): the next migrate drops it and builds it again; to give up on it instead, DROP INDEX CONCURRENTLY ${invalidIndex}.`
+          : ""),
+      { cause },
+    );
+  }
+}
+
+/**
+ * `rollback` found, once it held the migration lock, that the migrations it had planned to
+ * undo are no longer the last applied ones (another rollback or a migrate ran in between). It
+ * changed nothing rather than undo more than was asked.
+ */
+export class RollbackPlanChangedError extends SensaDbError {
+  constructor(
+    readonly planned: string[],
+    readonly found: string[],
+  ) {
+    super(
+      "ROLLBACK_PLAN_CHANGED",
+      `this rollback planned to undo ${planned.join(", ") || "nothing"}, but once it held the migration lock the migrations to undo were ${found.join(", ") || "none"}: ` +
+        `another rollback or migrate ran meanwhile. Nothing was changed; check sensa-db status and roll back again if still needed.`,
+    );
+  }
+}
+
+/**
+ * `baseline` refused to record migrations as applied: the live schema differs from what they
+ * build (`drift` lists what is extra, missing or changed), or the database already has
+ * migrations recorded.
+ */
+export class BaselineRefusedError extends SensaDbError {
+  constructor(
+    message: string,
+    readonly drift: { extra: string[]; missing: string[]; changed: string[] } | undefined,
+  ) {
+    super("BASELINE_REFUSED", message);
+  }
+}

@@ -13,6 +13,11 @@ export interface MigrationFile {
   hash: string;
   /** The statements, split on Drizzle's `--> statement-breakpoint` as Drizzle does. */
   statements: string[];
+  /**
+   * False when the file carries NO_TRANSACTION_MARKER: `migrate` then runs it alone, outside
+   * the batch transaction, one statement at a time (see non-transactional.ts).
+   */
+  transactional: boolean;
   /** The rollback kept beside it in drizzle/rollback/<name>.sql, if there is one. */
   rollback: { path: string; sql: string; statements: string[] } | undefined;
 }
@@ -22,6 +27,20 @@ interface Journal {
 }
 
 export const BREAKPOINT = "--> statement-breakpoint";
+
+/**
+ * A line of its own, anywhere in a migration file, that makes it non-transactional: for
+ * statements PostgreSQL refuses inside a transaction block (`CREATE INDEX CONCURRENTLY`,
+ * `REINDEX CONCURRENTLY`, `ALTER TYPE … ADD VALUE` before PostgreSQL 12…). Such a migration
+ * runs alone, between the transactional batches before and after it, still under the
+ * migration lock, logged and checksummed. Each statement commits on its own, so the file must
+ * be safe to run again from its first statement after a failure (`IF NOT EXISTS`; the runner
+ * drops an INVALID index a failed `CREATE INDEX CONCURRENTLY` left behind before building it
+ * again).
+ */
+export const NO_TRANSACTION_MARKER = "-- sensa-db: no-transaction";
+
+export const isNonTransactional = (sql: string) => sql.split("\n").some((line) => line.trim() === NO_TRANSACTION_MARKER);
 
 /**
  * The drizzle/ folder shipped with this package. Found by walking up from this module, because
@@ -60,6 +79,7 @@ export function readMigrations(folder: string = defaultMigrationsFolder()): Migr
       journalTime: entry.when,
       hash: sha256(sql),
       statements: splitStatements(sql),
+      transactional: !isNonTransactional(sql),
       rollback:
         rollbackSql === undefined
           ? undefined

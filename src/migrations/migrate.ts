@@ -5,21 +5,27 @@ import { ensureBookkeeping, readApplied } from "./applied.js";
 import { pendingMigrations, verifyChecksums } from "./checksums.js";
 import { loadExtensionLibraries } from "./extension-libraries.js";
 import { readMigrations, type MigrationFile } from "./files.js";
+import { setLockTimeout, withLockRetry, type LockTimeoutOptions } from "./lock-timeout.js";
+import { applyNonTransactional } from "./non-transactional.js";
 import { pgMessage, withMigrationLock, withSession } from "./session.js";
 
-export interface MigrateOptions {
+export interface MigrateOptions extends LockTimeoutOptions {
   /** drizzle/ by default: the migrations shipped with this package. */
   migrationsFolder?: string;
   /** Recorded in migrations_log.applied_via. */
   appliedVia?: "migrate()" | "sensa-db";
   /** Apply pending migrations up to and including this one only. */
   to?: string;
+  /** Called when a non-transactional migration drops an INVALID index an earlier failed build left. */
+  onInvalidIndexDropped?: (index: string) => void;
 }
 
 export interface MigrateResult {
   /** Names of the migrations this call applied, in order; empty when the database was current. */
   applied: string[];
   durationMs: number;
+  /** How many attempts were abandoned on lock_timeout and tried again. */
+  lockRetries: number;
 }
 
 /**
@@ -28,7 +34,13 @@ export interface MigrateResult {
  * - takes an advisory lock, so concurrent deploys apply each migration once;
  * - refuses (MigrationChecksumError) when an applied migration's file has been edited;
  * - runs the whole batch in one transaction: on failure (MigrationError, naming the file and the
- *   statement) the database is exactly as before.
+ *   statement) the database is exactly as before;
+ * - gives every statement a `lock_timeout` (`lockTimeoutMs`, default 5 s): an attempt that
+ *   times out is rolled back whole and tried again after a pause (`lockRetries`, default 10),
+ *   then fails with MigrationLockTimeoutError, nothing applied;
+ * - runs a migration marked `-- sensa-db: no-transaction` alone, between the batches before
+ *   and after it, statement by statement (for `CREATE INDEX CONCURRENTLY`); a failure there
+ *   throws NonTransactionalMigrationError, the batches before it staying applied.
  *
  * ```ts
  * const { applied } = await migrate(db);
@@ -37,6 +49,7 @@ export interface MigrateResult {
 export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
   const started = performance.now();
   const files = readMigrations(options.migrationsFolder);
+  let lockRetries = 0;
   const applied = await withSession(db, (session) =>
     withMigrationLock(session, async () => {
       await ensureBookkeeping(session);
@@ -50,18 +63,49 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
       }
       if (pending.length > 0) {
         await loadExtensionLibraries(session);
-        await applyBatch(session, pending, options);
+        const committed: string[] = [];
+        for (const segment of segments(pending)) {
+          try {
+            lockRetries += segment.transactional
+              ? (await withLockRetry(options, lockedStatement, () => applyBatch(session, segment.migrations, options))).retries
+              : await applyNonTransactional(session, segment.migrations[0]!, { ...options, appliedVia: options.appliedVia ?? "migrate()" });
+          } catch (error) {
+            if (committed.length > 0 && error instanceof Error) {
+              error.message += `\nApplied before it, in earlier transactions, and kept: ${committed.join(", ")}.`;
+            }
+            throw error;
+          }
+          committed.push(...segment.migrations.map((m) => m.name));
+        }
       }
       await reassertDatabasePrivileges(session);
       return pending.map((m) => m.name);
     }),
   );
-  return { applied, durationMs: performance.now() - started };
+  return { applied, durationMs: performance.now() - started, lockRetries };
 }
+
+/**
+ * Pending migrations in order, grouped into what runs together: consecutive transactional
+ * migrations share one transaction; a non-transactional one runs alone.
+ */
+function segments(pending: MigrationFile[]): Array<{ transactional: boolean; migrations: MigrationFile[] }> {
+  const out: Array<{ transactional: boolean; migrations: MigrationFile[] }> = [];
+  for (const m of pending) {
+    const last = out.at(-1);
+    if (m.transactional && last?.transactional) last.migrations.push(m);
+    else out.push({ transactional: m.transactional, migrations: [m] });
+  }
+  return out;
+}
+
+const lockedStatement = (error: unknown) =>
+  error instanceof MigrationError ? { migration: error.migration, statement: error.statement } : { migration: "?", statement: "?" };
 
 async function applyBatch(session: Database, pending: MigrationFile[], options: MigrateOptions): Promise<void> {
   await session.transaction(async (tx) => {
     await tx.execute(sql`SELECT set_config('sensa.applied_via', ${options.appliedVia ?? "migrate()"}, true)`);
+    await setLockTimeout(tx, options, true);
     for (const migration of pending) {
       for (const statement of migration.statements) {
         try {

@@ -1,15 +1,16 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
 import type { Transaction } from "../context.js";
-import { RollbackError } from "../errors.js";
+import { RollbackError, RollbackPlanChangedError } from "../errors.js";
 import { queryRows } from "../functions/rows.js";
 import { readApplied } from "./applied.js";
 import { verifyChecksums } from "./checksums.js";
 import { loadExtensionLibraries } from "./extension-libraries.js";
 import { readMigrations, type MigrationFile } from "./files.js";
+import { setLockTimeout, withLockRetry, type LockTimeoutOptions } from "./lock-timeout.js";
 import { pgMessage, withMigrationLock, withSession } from "./session.js";
 
-export interface RollbackOptions {
+export interface RollbackOptions extends LockTimeoutOptions {
   /** Undo every migration applied after this one (it stays applied). Default: undo the last one. */
   to?: string;
   /** Work out the plan, change nothing. */
@@ -18,6 +19,13 @@ export interface RollbackOptions {
   force?: boolean;
   migrationsFolder?: string;
   appliedVia?: "migrate()" | "sensa-db";
+  /**
+   * The migration the caller expects to be the last applied (what it saw in a dry run, say).
+   * Without it, rollback reads the plan before taking the migration lock. Either way, once it
+   * holds the lock it refuses (RollbackPlanChangedError, nothing changed) if the migrations to
+   * undo are no longer the planned ones.
+   */
+  expectLast?: string;
 }
 
 export interface RollbackStep {
@@ -40,6 +48,10 @@ export interface RollbackResult {
  * `migrate` or `drizzle-kit migrate` applies it again later) and logs a `down` row in
  * migrations_log. Refuses with RollbackError, changing nothing, when a step would drop data
  * and `force` is not set, when a rollback file is missing, or when a statement fails.
+ * Two rollbacks started together undo one migration, not two: each plans what it will undo
+ * before waiting for the migration lock, and the second, finding the plan changed once it holds
+ * the lock, throws RollbackPlanChangedError instead of undoing the next one. Statements wait for
+ * locks with `lock_timeout`, the whole rollback retried on a timeout, as `migrate` does.
  *
  * ```ts
  * const { steps } = await rollback(db, { dryRun: true });
@@ -47,19 +59,24 @@ export interface RollbackResult {
  */
 export async function rollback(db: Database, options: RollbackOptions = {}): Promise<RollbackResult> {
   const files = readMigrations(options.migrationsFolder);
+  const names = (targets: MigrationFile[]) => targets.map((t) => t.name);
+  const planned = await planTargets(db, files, options);
   return withSession(db, (session) =>
     withMigrationLock(session, async () => {
       const applied = await readApplied(session);
       verifyChecksums(files, applied);
       const targets = chooseTargets(files, applied.map((a) => a.journalTime), options.to);
+      if (planned !== undefined && names(targets).join() !== planned.join()) throw new RollbackPlanChangedError(planned, names(targets));
       if (targets.length === 0) return { steps: [], applied: false };
       await loadExtensionLibraries(session);
-      const plan: RollbackStep[] = [];
+      let plan: RollbackStep[] = [];
       // The plan is worked out inside the transaction that would apply it, so what it reports
       // (rows about to be dropped) is what would happen; a dry run then rolls it all back.
-      try {
-        await session.transaction(async (tx) => {
+      const attempt = () =>
+        session.transaction(async (tx) => {
+          plan = [];
           await tx.execute(sql`SELECT set_config('sensa.applied_via', ${options.appliedVia ?? "migrate()"}, true)`);
+          await setLockTimeout(tx, options, true);
           for (const migration of targets) {
             const started = performance.now();
             const statements = migration.rollback!.statements;
@@ -91,6 +108,8 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
           }
           if (options.dryRun) throw DRY_RUN;
         });
+      try {
+        await withLockRetry(options, (error) => ({ migration: targets[0]!.name, statement: lockedStatementOf(error) }), attempt);
       } catch (error) {
         if (error !== DRY_RUN) throw error;
       }
@@ -100,6 +119,29 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
 }
 
 const DRY_RUN = Symbol("dry run: roll the transaction back");
+
+const lockedStatementOf = (error: unknown) => /in statement: ([^\n]*)/.exec(error instanceof Error ? error.message : "")?.[1] ?? "?";
+
+/**
+ * What the rollback will undo, newest first, as seen before it waits for the migration lock:
+ * `expectLast` when given (it must be the last applied), else read from the database now.
+ * Undefined on a database never migrated.
+ */
+async function planTargets(db: Database, files: MigrationFile[], options: RollbackOptions): Promise<string[] | undefined> {
+  const applied = (await readApplied(db)).map((a) => a.journalTime);
+  if (options.expectLast !== undefined) {
+    if (options.to !== undefined) throw new RollbackError("pass either to or expectLast, not both");
+    const last = files.find((f) => f.name === options.expectLast);
+    if (!last) throw new RollbackError(`expectLast ${options.expectLast}: no migration has that name`);
+    return [last.name];
+  }
+  if (applied.length === 0) return undefined;
+  try {
+    return chooseTargets(files, applied, options.to).map((t) => t.name);
+  } catch {
+    return undefined; // the same check under the lock reports it
+  }
+}
 
 function chooseTargets(files: MigrationFile[], appliedTimes: number[], to: string | undefined): MigrationFile[] {
   const applied = files.filter((f) => appliedTimes.includes(f.journalTime));
