@@ -9,6 +9,7 @@ import { ensureAppLogin } from "../app-login.js";
 import { runDemo } from "./demo.js";
 import { openReference } from "./reference.js";
 import { inspectCommand, maintainCommand } from "./inspect.js";
+import { baselineCommand } from "./baseline.js";
 
 export interface CommandContext {
   db: Database;
@@ -208,6 +209,7 @@ server it removes the users it created (and everything they own) at the end.`,
 
   inspect: inspectCommand,
   maintain: maintainCommand,
+  baseline: baselineCommand,
 };
 
 function progressBar() {
