@@ -26,6 +26,12 @@ export interface LongRunningOptions extends ListOptions {
   minDurationMs?: number;
 }
 
+/**
+ * Client sessions. Without pg_read_all_stats another role's session shows no backend_type (nor
+ * state, query or times), only its role and pid: counted as a client when it has a role.
+ */
+const isClient = sql`(a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usesysid IS NOT NULL))`;
+
 const sessionColumns = sql`a.pid, a.datname AS database, a.usename AS role, a.application_name AS application, a.state,
   (extract(epoch FROM clock_timestamp() - a.query_start) * 1000)::float8 AS duration_ms,
   (extract(epoch FROM clock_timestamp() - a.xact_start) * 1000)::float8 AS transaction_ms,
@@ -61,7 +67,7 @@ export async function longRunning(db: Queryable, options: LongRunningOptions = {
     db,
     sql`SELECT ${sessionColumns}
       FROM pg_stat_activity a
-      WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.state IS DISTINCT FROM 'idle'
+      WHERE a.pid <> pg_backend_pid() AND ${isClient} AND a.state IS DISTINCT FROM 'idle'
         AND coalesce(extract(epoch FROM clock_timestamp() - a.query_start) * 1000, 0) >= ${min}
       ORDER BY a.query_start ASC NULLS LAST
       LIMIT ${limitOf(options)}`,
@@ -152,13 +158,13 @@ export async function connections(db: Queryable, options?: ListOptions): Promise
   const rows = await queryRows(
     db,
     sql`SELECT a.usename AS role, coalesce(a.state, 'hidden') AS state, count(*)::int AS count
-      FROM pg_stat_activity a WHERE a.backend_type = 'client backend'
+      FROM pg_stat_activity a WHERE ${isClient}
       GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
       LIMIT ${limitOf(options)}`,
   );
   const [totals] = await queryRows(
     db,
-    sql`SELECT (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS total,
+    sql`SELECT (SELECT count(*)::int FROM pg_stat_activity a WHERE ${isClient}) AS total,
       current_setting('max_connections')::int AS max_connections,
       current_setting('superuser_reserved_connections')::int AS reserved`,
   );
