@@ -8,6 +8,9 @@
  * 3. Each new migration gets the marker that names it in migrations_log, and its rollback in
  *    drizzle/rollback/<name>.sql: generated for schema and bundle migrations; a hand-written
  *    custom migration needs a hand-written rollback (test/migrations fails until it has one).
+ *    A schema migration that only adds indexes becomes non-transactional, each index built
+ *    CONCURRENTLY (writes go on during the build).
+ * 4. squawk lints the new migrations and prints what it finds (CI fails on those findings).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,6 +19,8 @@ import { generateMigration } from "drizzle-kit/api";
 import { BREAKPOINT, splitStatements } from "../migrations/files.js";
 import { markerStatement } from "../migrations/marker.js";
 import { LOAD_EXTENSION_LIBRARIES } from "../migrations/extension-libraries.js";
+import { formatFinding, lintMigrations } from "../migrations/lint.js";
+import { concurrentIndexMigration } from "../migrations/non-transactional.js";
 import { bundleHash, joinStatements, readSqlSources, recordedBundleHash, renderBundle, renderTeardown } from "./sql-bundle.js";
 
 const root = process.cwd();
@@ -51,7 +56,12 @@ const entries = readJournal().entries;
 mkdirSync(join(drizzleDir, "rollback"), { recursive: true });
 for (const entry of entries.filter((e) => !before.has(e.tag))) {
   const path = migrationPath(entry.tag);
-  const text = readFileSync(path, "utf8");
+  let text = readFileSync(path, "utf8");
+  const concurrent = recordedBundleHash(text) ? undefined : concurrentIndexMigration(splitStatements(text));
+  if (concurrent) {
+    text = concurrent;
+    console.log(`drizzle/${entry.tag}.sql only adds indexes: made non-transactional, each index built CONCURRENTLY`);
+  }
   writeFileSync(path, `${text.trimEnd()}\n${BREAKPOINT}\n${markerStatement(entry.tag)}\n`);
 
   const rollback = await rollbackFor(entry, text);
@@ -60,6 +70,24 @@ for (const entry of entries.filter((e) => !before.has(e.tag))) {
   } else if (!existsSync(rollbackPath(entry.tag))) {
     writeFileSync(rollbackPath(entry.tag), rollback);
     console.log(`wrote drizzle/rollback/${entry.tag}.sql`);
+  }
+}
+
+lintNew(entries.filter((e) => !before.has(e.tag)).map((e) => e.tag));
+
+/** squawk on the migrations just written: printed here, so they are reviewed before CI fails on them. */
+function lintNew(tags: string[]): void {
+  if (tags.length === 0) return;
+  try {
+    const { findings } = lintMigrations({ only: tags, migrationsFolder: drizzleDir, configDir: join(root, ".ci") });
+    for (const f of findings) console.log(formatFinding(f));
+    console.log(
+      findings.length === 0
+        ? `squawk: no findings in ${tags.join(", ")}`
+        : `squawk: ${findings.length} finding(s) in ${tags.join(", ")}. CI fails on them: change the migration (e.g. an index alone in src/schema becomes a CONCURRENTLY migration), or, if safe, accept one in .ci/squawk-accepted.json with the reason.`,
+    );
+  } catch (error) {
+    console.log(`squawk could not run: ${(error as Error).message}`);
   }
 }
 
