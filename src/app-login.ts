@@ -27,7 +27,7 @@ export const APP_LOGIN_TIMEOUTS = {
  * APP_LOGIN_TIMEOUTS. Run it as the owner, after migrate.
  *
  * Refuses (ConfigurationError, nothing changed) to touch an existing role that could do more
- * than that: a superuser, a role with BYPASSRLS, CREATEROLE or CREATEDB, the database's owner,
+ * than that: a superuser, a role with BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION, the database's owner,
  * a platform role (sensa_app, admin_role, the current user), or a member of any role but sensa_app.
  *
  * ```ts
@@ -38,7 +38,7 @@ export async function ensureAppLogin(db: Database, input: { user?: string; passw
   const { user, password } = parseInput(appLoginInput, input, "app-login (APP_DB_USER, APP_DB_PASSWORD)");
   const [existing] = await queryRows(
     db,
-    sql`SELECT r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb,
+    sql`SELECT r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication,
           r.rolname IN ('sensa_app', 'admin_role', current_user) AS platform_role,
           r.oid = (SELECT datdba FROM pg_database WHERE datname = current_database()) AS owns_database,
           ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
@@ -80,6 +80,7 @@ function refuseUnsafeRole(user: string, role: Record<string, unknown>): void {
     role.rolbypassrls && "has BYPASSRLS",
     role.rolcreaterole && "has CREATEROLE",
     role.rolcreatedb && "has CREATEDB",
+    role.rolreplication && "has REPLICATION",
     role.owns_database && "owns this database",
     role.platform_role && "is a platform role (sensa_app, admin_role or the owner running this)",
     (role.other_memberships as string[]).length > 0 && `is a member of ${(role.other_memberships as string[]).join(", ")}`,

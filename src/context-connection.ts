@@ -4,7 +4,7 @@ import { NodePgSession, NodePgTransaction } from "drizzle-orm/node-postgres";
 import type pg from "pg";
 import type { Database } from "./connection.js";
 import type { Transaction } from "./context.js";
-import { ContextClosedError } from "./db-errors.js";
+import { ContextClosedError, TransactionControlError } from "./db-errors.js";
 
 /**
  * The one door between a context's `tx` and its connection. While the context runs, queries pass;
@@ -14,10 +14,22 @@ import { ContextClosedError } from "./db-errors.js";
  */
 export class ContextGate {
   private open = true;
-  constructor(private readonly target: { query: (...args: never[]) => Promise<unknown> }) {}
+  constructor(
+    private readonly target: { query: (...args: never[]) => Promise<unknown> },
+    /** node-postgres: send every query with the extended protocol, which takes one statement only. */
+    private readonly oneStatementPerQuery: boolean,
+  ) {}
 
   query(...args: never[]): Promise<unknown> {
     if (!this.open) return Promise.reject(new ContextClosedError());
+    const first = args[0] as unknown;
+    const text = typeof first === "string" ? first : (first as { text?: string } | undefined)?.text;
+    if (text !== undefined && endsTransaction(text)) return Promise.reject(new TransactionControlError(text));
+    if (this.oneStatementPerQuery && typeof first === "object" && first !== null) {
+      // A simple-protocol query may hold several statements ("SELECT 1; COMMIT"), which the check
+      // above would not see; the extended protocol refuses a second statement.
+      (args as unknown[])[0] = { ...first, queryMode: "extended" };
+    }
     return this.target.query(...args);
   }
 
@@ -47,6 +59,17 @@ function refuseWhenClosed<S extends { prepareQuery: (...args: never[]) => unknow
     return query;
   }) as S["prepareQuery"];
   return session;
+}
+
+/**
+ * Whether one SQL statement ends (or ends and restarts) the transaction it runs in. Only a
+ * top-level statement can (in a function or DO block COMMIT is refused inside a transaction
+ * block); savepoint statements (ROLLBACK TO, RELEASE) and a redundant BEGIN do not.
+ */
+export function endsTransaction(statement: string): boolean {
+  const code = statement.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, "").toLowerCase();
+  if (/^(?:commit|end|abort)\b/.test(code) || /^prepare\s+transaction\b/.test(code)) return true;
+  return /^rollback\b/.test(code) && !/^rollback(?:\s+(?:work|transaction))?\s+to\b/.test(code);
 }
 
 /** What Drizzle needs to build a transaction object: taken from the database `db` was made with. */

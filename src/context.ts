@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import type { Transaction as PgliteTx } from "@electric-sql/pglite";
 import type pg from "pg";
 import { z } from "zod";
 import { isEmbedded, type Database } from "./connection.js";
 import { ContextGate, embeddedTransaction, serverTransaction } from "./context-connection.js";
-import { DatabaseError, toDatabaseError } from "./db-errors.js";
+import { ContextBrokenError, DatabaseError, toDatabaseError } from "./db-errors.js";
 import { parseInput, uuidInput } from "./validation.js";
 
 /** A transaction handle, as `db.transaction` passes it: the same typed API as the database. */
@@ -110,10 +111,12 @@ async function runInContext<T>(db: Database, who: Identity, fn: (tx: Transaction
 /**
  * One statement sets the whole context, transaction-locally, and reads the session's own role
  * first so the end of the context can put it back (an embedded database's session may have
- * switched role on purpose; a pooled login's is `none`).
+ * switched role on purpose; a pooled login's is `none`). `sensa.context` marks the transaction:
+ * if it is gone at the end, something inside `fn` ended the transaction the context began.
  */
-function contextSetup(who: Identity, options: ContextOptions): { text: string; values: string[] } {
+function contextSetup(who: Identity, options: ContextOptions, marker: string): { text: string; values: string[] } {
   const settings: Array<[string, string]> = [
+    ["sensa.context", marker],
     ["app.current_user_id", who.userId],
     // pg_temp last: no temporary object can stand in for a platform table, even for a login
     // that may create them.
@@ -127,41 +130,51 @@ function contextSetup(who: Identity, options: ContextOptions): { text: string; v
 }
 
 /**
- * Undoes, inside the transaction, whatever `fn` changed at session level, so it is gone at COMMIT
- * (a ROLLBACK undoes settings by itself, but not advisory locks).
+ * Undoes whatever `fn` changed at session level, so nothing of it outlives the context: inside
+ * the transaction before COMMIT, or after a ROLLBACK (which undoes settings by itself, but not
+ * advisory locks). Its first statement reads the transaction's marker.
  */
 function contextTeardown(sessionRole: string): string {
   const role = sessionRole === "none" ? "NONE" : `"${sessionRole.replace(/"/g, '""')}"`;
-  return `CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); RESET ALL; SET SESSION ROLE ${role}`;
+  return `SELECT current_setting('sensa.context', true) AS marker; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); RESET ALL; SET SESSION ROLE ${role}`;
 }
+
+type Results = Array<{ rows: Array<Record<string, unknown>> }>;
+const markerOf = (results: Results) => results[0]?.rows[0]?.marker;
 
 async function runOnServer<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
   const client = await (db.$client as pg.Pool).connect();
   // Whether the connection is known to be idle, outside any transaction, and so safe to reuse.
   let reusable = false;
-  const gate = new ContextGate(client as never);
+  let sessionRole = "none";
+  const marker = randomUUID();
+  const gate = new ContextGate(client as never, true);
   try {
     await client.query("BEGIN");
-    const setup = contextSetup(who, options);
+    const setup = contextSetup(who, options, marker);
     const { rows } = await client.query<{ session_role: string }>(setup.text, setup.values);
+    sessionRole = rows[0]!.session_role;
     let result: T;
     try {
       result = await fn(serverTransaction(db, gate));
     } finally {
       gate.close();
     }
-    await client.query(`${contextTeardown(rows[0]!.session_role)}; COMMIT`);
+    const ended = (await client.query(`${contextTeardown(sessionRole)}; COMMIT`)) as unknown as Results;
+    if (markerOf(ended) !== marker) throw new ContextBrokenError();
     reusable = true;
     return result;
   } catch (error) {
-    try {
-      // One round trip; a COMMIT that failed has ended the transaction already, and ROLLBACK
-      // outside one only warns.
-      await client.query("ROLLBACK; SELECT pg_advisory_unlock_all()");
-      reusable = true;
-    } catch {
-      // The connection is broken or still busy (a client-side query_timeout leaves the timed-out
-      // statement running and our ROLLBACK unsent): it must not serve anyone again.
+    if (!(error instanceof ContextBrokenError)) {
+      try {
+        // One round trip; a COMMIT that failed has ended the transaction already, and ROLLBACK
+        // outside one only warns.
+        await client.query(`ROLLBACK; ${contextTeardown(sessionRole)}`);
+        reusable = true;
+      } catch {
+        // The connection is broken or still busy (a client-side query_timeout leaves the timed-out
+        // statement running and our ROLLBACK unsent): it must not serve anyone again.
+      }
     }
     throw error;
   } finally {
@@ -173,34 +186,31 @@ async function runOnServer<T>(db: Database, who: Identity, fn: (tx: Transaction)
 async function runEmbedded<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
   // PGlite's own transaction: it serialises callers on its single session and commits when the
   // callback resolves, rolls back when it throws.
-  const pglite = db.$client as unknown as { transaction<R>(cb: (tx: PgliteTx) => Promise<R>): Promise<R>; query(q: string): Promise<unknown> };
+  const pglite = db.$client as unknown as EmbeddedClient;
+  const session = { role: "none" };
   try {
-    return await runEmbeddedTransaction(pglite, db, who, fn, options);
+    return await pglite.transaction(async (ptx) => {
+      const marker = randomUUID();
+      const gate = new ContextGate(ptx as never, false);
+      const setup = contextSetup(who, options, marker);
+      const { rows } = await ptx.query<{ session_role: string }>(setup.text, setup.values);
+      session.role = rows[0]!.session_role;
+      let result: T;
+      try {
+        result = await fn(await embeddedTransaction(db, gate));
+      } finally {
+        gate.close();
+      }
+      if (markerOf(await ptx.exec(contextTeardown(session.role))) !== marker) throw new ContextBrokenError();
+      return result;
+    });
   } catch (error) {
-    // The ROLLBACK undid settings but not session-level advisory locks.
-    await pglite.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
+    await pglite.exec(contextTeardown(session.role)).catch(() => undefined);
     throw error;
   }
 }
 
-async function runEmbeddedTransaction<T>(
-  pglite: { transaction<R>(cb: (tx: PgliteTx) => Promise<R>): Promise<R> },
-  db: Database,
-  who: Identity,
-  fn: (tx: Transaction) => Promise<T>,
-  options: ContextOptions,
-): Promise<T> {
-  return pglite.transaction(async (ptx) => {
-    const gate = new ContextGate(ptx as never);
-    const setup = contextSetup(who, options);
-    const { rows } = await ptx.query<{ session_role: string }>(setup.text, setup.values);
-    let result: T;
-    try {
-      result = await fn(await embeddedTransaction(db, gate));
-    } finally {
-      gate.close();
-    }
-    await ptx.exec(contextTeardown(rows[0]!.session_role));
-    return result;
-  });
+interface EmbeddedClient {
+  transaction<R>(cb: (tx: PgliteTx) => Promise<R>): Promise<R>;
+  exec(query: string): Promise<Results>;
 }

@@ -138,6 +138,32 @@ export class ContextClosedError extends SensaDbError {
 }
 
 /**
+ * `fn` tried to end the context's transaction itself (COMMIT, ROLLBACK, END, ABORT, PREPARE
+ * TRANSACTION). The context owns it: return from `fn` to commit, throw to roll back. Not sent.
+ */
+export class TransactionControlError extends SensaDbError {
+  constructor(readonly statement: string) {
+    super(
+      "TRANSACTION_CONTROL",
+      `a context's transaction is ended by the context, not by fn: return to commit, throw to roll back (refused, not sent: ${statement.trim().slice(0, 80)})`,
+    );
+  }
+}
+
+/**
+ * The context's transaction was no longer the one it began when the context ended (something
+ * inside `fn` ended it). Its connection was closed; what `fn` wrote may be partly committed.
+ */
+export class ContextBrokenError extends SensaDbError {
+  constructor() {
+    super(
+      "CONTEXT_BROKEN",
+      "the context's transaction was ended inside fn, so its work may be partly committed; the connection was closed",
+    );
+  }
+}
+
+/**
  * `fn` returned normally although a statement inside it had failed (its error caught and
  * ignored): PostgreSQL had aborted the transaction, so nothing of it was committed.
  */

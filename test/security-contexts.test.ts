@@ -121,6 +121,7 @@ describe("a context whose COMMIT or ROLLBACK did not complete", () => {
             await tx.execute(sql`SELECT pg_sleep(1.5)`);
           });
           await expect(u).rejects.toBeInstanceOf(ConnectionLostError);
+          await sleep(1_500); // U's statement has finished on the backend: a reused connection would now answer, inside U's transaction
           const [plain] = await rows(
             db,
             "SELECT pg_backend_pid() AS pid, current_user AS who, current_setting('app.current_user_id', true) AS uid, now() = statement_timestamp() AS fresh_transaction",
