@@ -19,7 +19,7 @@ export async function withSession<T>(db: Database, fn: (session: Database) => Pr
 }
 
 /** Any number will do as long as every deploy of this package uses the same one. */
-const MIGRATION_LOCK_KEY = 7_205_141_309;
+export const MIGRATION_LOCK_KEY = 7_205_141_309;
 
 /**
  * Holds a session-level advisory lock while `fn` runs: a second deploy migrating at the same
