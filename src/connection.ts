@@ -98,9 +98,12 @@ function createPool(target: ConnectionTarget, options: CreateDbOptions): SensaPo
   return pool;
 }
 
-/** True for an embedded (PGlite) database; decided without loading PGlite. */
+/**
+ * True for an embedded (PGlite) database; decided without loading PGlite. A pool is also known by
+ * its shape, in case a service ends up with a second copy of `pg` whose Pool fails `instanceof`.
+ */
 export function isEmbedded(db: Database): db is Database & { $client: PGlite } {
-  return !(db.$client instanceof pg.Pool);
+  return !(db.$client instanceof pg.Pool || "totalCount" in db.$client);
 }
 
 /**
