@@ -64,6 +64,7 @@ describe("rollback names what it undoes", () => {
       expect((await readApplied(t.db)).length).toBe(names.length - 1);
       expect(await queryRows(t.db, sql`SELECT migration_name FROM migrations_log WHERE direction = 'down'`)).toEqual([{ migration_name: last }]);
     },
+    180_000,
   );
 
   it("refuses, changing nothing, when the last applied migration is not the one the caller expects to undo", async () => {
