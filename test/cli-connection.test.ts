@@ -3,7 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { resolveTarget } from "../src/connection.js";
+import pg from "pg";
+import { connectionConfig, resolveTarget } from "../src/connection.js";
 import { openEmptyDatabase, openTestDatabase, type TestDatabase } from "./support/database.js";
 import { urlFor, withClient } from "./support/server.js";
 
@@ -36,20 +37,23 @@ describe.skipIf(noServer)(`sensa-db from PG* variables${noServer ? ` (skipped: $
     expect(stdout).toMatch(/^ok: checksums match .* built in scratch database sensa_verify_[0-9a-f]+ on the same server\)/);
   });
 
-  it("prints one line, no stack, and exits 1 when its session is killed mid-migration", async () => {
-    // Hold the migration lock so the migration waits inside its session, then kill that session.
-    const name = new URL(empty.url!).pathname.slice(1);
-    const holder = new (await import("pg")).default.Client({ connectionString: urlFor(server!.adminUrl, name) });
+  /**
+   * Runs `sensa-db migrate` on a fresh empty database while `block` (run first, as a superuser on
+   * that database) makes it wait on a lock, kills the waiting session, and returns what it printed.
+   */
+  async function migrateKilledWhile(block: string[]) {
+    const fresh = await openEmptyDatabase();
+    const name = new URL(fresh.url!).pathname.slice(1);
+    const holder = new pg.Client(connectionConfig(resolveTarget({ url: urlFor(server!.adminUrl, name), env: {} })!));
     await holder.connect();
     try {
-      await holder.query("SELECT pg_advisory_lock(7205141309)");
-      const child = spawn("npx", ["tsx", "src/cli/main.ts", "migrate"], { env: pgEnv(empty.url!) });
+      for (const statement of block) await holder.query(statement);
+      const child = spawn("npx", ["tsx", "src/cli/main.ts", "migrate"], { env: pgEnv(fresh.url!) });
       let stderr = "";
       let stdout = "";
       child.stderr.on("data", (d) => (stderr += d));
       child.stdout.on("data", (d) => (stdout += d));
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-
       let killed = 0;
       for (let i = 0; i < 300 && !killed; i++) {
         await sleep(100);
@@ -61,15 +65,36 @@ describe.skipIf(noServer)(`sensa-db from PG* variables${noServer ? ` (skipped: $
           return rows[0]!.n;
         });
       }
-      expect(killed).toBe(1);
-      expect(await exited).toBe(1);
-      const lines = stderr.trim().split("\n");
-      expect(lines).toHaveLength(2);
-      expect(lines[1]).toMatch(/^sensa-db migrate: the database connection was lost \(terminating connection due to administrator command\)\. .*run "sensa-db status", then the command again\.$/);
-      expect(stderr).not.toMatch(/^\s+at /m);
-      expect(stdout).toBe("");
+      return { killed, code: await exited, stderr, stdout };
     } finally {
       await holder.end();
+      await fresh.close();
     }
+  }
+
+  // The reason is PostgreSQL's FATAL, or the driver's, depending on which statement met the dead socket.
+  const LOST_LINE = /^sensa-db migrate: the database connection was lost \((terminating connection due to administrator command|Connection terminated unexpectedly)\)\. .*run "sensa-db status", then the command again\.$/;
+
+  it("prints one line, no stack, and exits 1 when its session is killed waiting for the migration lock", async () => {
+    const run = await migrateKilledWhile(["SELECT pg_advisory_lock(7205141309)"]);
+    expect(run.killed).toBe(1);
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(LOST_LINE);
+    expect(run.stdout).toBe("");
+  });
+
+  it("prints one line, no stack, and exits 1 when its session is killed inside the migration transaction", async () => {
+    // An uncommitted table of the same name makes the first migration's CREATE TABLE wait, after
+    // its CREATE EXTENSIONs, inside the batch's transaction.
+    const run = await migrateKilledWhile(["BEGIN", "CREATE TABLE public.migrations_log (id int)"]);
+    expect(run.killed).toBe(1);
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(LOST_LINE);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stdout).toBe("");
   });
 });
