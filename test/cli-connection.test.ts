@@ -20,12 +20,11 @@ function pgEnv(url: string, extra: Record<string, string> = {}) {
 
 describe.skipIf(noServer)(`sensa-db from PG* variables${noServer ? ` (skipped: ${noServer})` : ""}`, () => {
   let migrated: TestDatabase;
-  let empty: TestDatabase;
   beforeAll(async () => {
-    [migrated, empty] = await Promise.all([openTestDatabase(), openEmptyDatabase()]);
+    migrated = await openTestDatabase();
   });
   afterAll(async () => {
-    await Promise.all([migrated?.close(), empty?.close()]);
+    await migrated?.close();
   });
 
   it("verify builds its reference schema on the live server, not in an embedded PGlite", async () => {
