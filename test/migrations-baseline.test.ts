@@ -46,7 +46,7 @@ const cli = (url: string, ...args: string[]) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
-describe("baseline", () => {
+describe("baseline", { timeout: 180_000 }, () => {
   it("a database built by applying the migrations' SQL by hand is baselined, then migrates forward normally", async () => {
     const { db } = await empty();
     await buildByHand(db, UP_TO);

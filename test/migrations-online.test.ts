@@ -47,7 +47,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
-describe("non-transactional migrations (-- sensa-db: no-transaction)", () => {
+describe("non-transactional migrations (-- sensa-db: no-transaction)", { timeout: 180_000 }, () => {
   it("runs alone between the batches before and after it, statement by statement, logged and checksummed", async () => {
     const folder = folderCopy();
     addMigration(folder, "0004_notes", ["CREATE TABLE notes (id int PRIMARY KEY, body text)"]);
@@ -127,7 +127,7 @@ describe("non-transactional migrations (-- sensa-db: no-transaction)", () => {
   );
 });
 
-describe("lock_timeout with retry", () => {
+describe("lock_timeout with retry", { timeout: 180_000 }, () => {
   it.skipIf(!onServer())(
     "a migration waiting behind a long transaction times out, retries, and succeeds once it ends; meanwhile nothing is applied and the table stays readable (server: PGlite has one session)",
     async () => {

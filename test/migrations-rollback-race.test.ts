@@ -33,7 +33,7 @@ const cli = (url: string, ...args: string[]) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
-describe("rollback names what it undoes", () => {
+describe("rollback names what it undoes", { timeout: 180_000 }, () => {
   it.skipIf(!onServer())(
     "two sensa-db rollback processes started together undo one migration; the second says the plan changed and undoes nothing (server: PGlite is one process)",
     async () => {
