@@ -475,6 +475,18 @@ describe("health", () => {
     expect(report.checks.find((c) => c.name === "pending migrations")!.problems).toEqual(rest.map((m) => `${m.name} is not applied: sensa-db migrate`));
   });
 
+  it.skipIf(!onServer())("fails naming a replication slot no replica reads from (server: slots are per cluster)", async () => {
+    const slot = `sensa_test_inspect_${process.pid}`;
+    await t.superuserRows(`SELECT pg_create_physical_replication_slot('${slot}')`); // no reserved WAL: harmless to the cluster
+    try {
+      const replication = (await health(t.db)).checks.find((c) => c.name === "replication")!;
+      expect(replication.ok).toBe(false);
+      expect(replication.problems).toContainEqual(expect.stringMatching(new RegExp(`^replication slot ${slot} \\(physical\\) is inactive`)));
+    } finally {
+      await t.superuserRows(`SELECT pg_drop_replication_slot('${slot}')`);
+    }
+  });
+
   it.skipIf(!onServer())("sensa-db inspect health exits 1 and names the dropped index (server)", async () => {
     const d = await own();
     await d.db.execute(sql`DROP INDEX processed_documents_embedding_idx`);

@@ -37,7 +37,7 @@ const DEFAULT_MAX_REPLICA_LAG_MS = 30_000;
  * declares present and valid (an interrupted seed leaves an HNSW index missing, a failed
  * `CREATE INDEX CONCURRENTLY` leaves one INVALID, and the search functions then scan every row);
  * the applied migrations' checksums; pending migrations; replica lag where replicas stream
- * from this server (or this server is one). Reads the catalog only: any role that can connect
+ * from this server (or this server is one), and replication slots nobody reads. Reads the catalog only: any role that can connect
  * may run it (replica details need pg_monitor).
  *
  * ```ts
@@ -153,17 +153,23 @@ async function replication(db: Queryable, maxLagMs: number): Promise<HealthCheck
     const problems = lag === null ? ["this server is a replica that has replayed nothing yet"] : lag > maxLagMs ? [`this replica is ${Math.round(lag / 1000)} s behind its primary (limit ${maxLagMs / 1000} s)`] : [];
     return check("replication", problems, `this server is a replica, ${Math.round((lag ?? 0) / 1000)} s behind`);
   }
+  // A slot nobody streams from: its replica is disconnected, and the WAL it has not read stays on disk.
+  const inactiveSlots = (
+    await queryRows(db, sql`SELECT slot_name AS name, slot_type AS type FROM pg_replication_slots WHERE NOT active ORDER BY slot_name`)
+  ).map((r) => `replication slot ${str(r.name)} (${str(r.type)}) is inactive: its consumer is disconnected and the server keeps WAL for it (pg_drop_replication_slot once it is gone for good)`);
   const replicas = await queryRows(
     db,
     sql`SELECT coalesce(application_name, client_addr::text, pid::text) AS name, state,
         (extract(epoch FROM replay_lag) * 1000)::float8 AS lag_ms FROM pg_stat_replication`,
   );
-  if (replicas.length === 0) return check("replication", [], "no replica streams from this server");
-  const problems = replicas.flatMap((r) => {
+  if (replicas.length === 0) return check("replication", inactiveSlots, "no replica streams from this server");
+  const problems = inactiveSlots.concat(
+    replicas.flatMap((r) => {
     if (r.lag_ms !== null && num(r.lag_ms) > maxLagMs) return [`replica ${str(r.name)} is ${Math.round(num(r.lag_ms) / 1000)} s behind (limit ${maxLagMs / 1000} s)`];
-    if (r.state !== null && r.state !== "streaming") return [`replica ${str(r.name)} is ${str(r.state)}, not streaming`];
-    return [];
-  });
+      if (r.state !== null && r.state !== "streaming") return [`replica ${str(r.name)} is ${str(r.state)}, not streaming`];
+      return [];
+    }),
+  );
   const hidden = replicas.every((r) => r.state === null) && !(await readAccess(db)).readAllStats;
   return check("replication", problems, `${replicas.length} replica(s)${hidden ? " (their lag is hidden from this role: GRANT pg_monitor)" : ", lag within limits"}`);
 }
