@@ -1,4 +1,4 @@
-import { SensaDbError } from "./errors.js";
+import { ConnectionError, SensaDbError } from "./errors.js";
 import type { CheckConstraint, ForeignKeyConstraint, UniqueConstraint } from "./schema/constraints.js";
 
 /**
@@ -197,8 +197,27 @@ function unwrap(error: unknown): { pg: PgErrorLike | undefined; innermost: unkno
   return { pg, innermost: e };
 }
 
-// node-postgres and Node report a broken connection by message or errno, not SQLSTATE.
-const CONNECTION_MESSAGES = /Connection terminated|Client has encountered a connection error|Query read timeout|connection timeout|timeout exceeded when trying to connect|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|Client was closed/i;
+/** SQLSTATEs that mean the session is gone: connection exceptions, a terminated backend, an idle transaction cut. */
+const LOST_SQLSTATE = /^(?:08[0-9A-Z]{3}|57P0[123]|25P03)$/;
+/** What node-postgres and Node say when the socket died, or a client-side query_timeout left it unusable. */
+const LOST_MESSAGE = /Connection terminated|not queryable|terminating connection|server closed the connection|Client has encountered a connection error|Query read timeout|socket hang up|Client was closed/i;
+const LOST_ERRNO = new Set(["ECONNRESET", "EPIPE"]);
+
+/**
+ * True when `error` (or anything in its `cause` chain) says the database connection was lost
+ * mid-session: the backend was terminated (pg_terminate_backend, a failover, a restart), the
+ * socket died, or a client-side timeout gave up on it. A connection that never opened is a
+ * ConnectionError instead, and not "lost".
+ */
+export function isConnectionLost(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof ConnectionError) return false;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (LOST_SQLSTATE.test(code) || LOST_ERRNO.has(code))) return true;
+    if (LOST_MESSAGE.test(e.message)) return true;
+  }
+  return false;
+}
 
 /**
  * Converts an error from a query into the typed `DatabaseError` it stands for (a plain
@@ -226,18 +245,26 @@ export function toDatabaseError(error: unknown): unknown {
       return /statement timeout/i.test(message) ? new StatementTimeoutError(message, error) : error;
     case "55P03":
       return new LockTimeoutError(message, error);
+    case "25006":
+      return new ReadOnlyTransactionError(message, error);
     case "25P02":
       return new TransactionAbortedError(error);
     case "40001":
     case "40P01":
       return new SerializationError(code, message, error);
   }
-  if (code && (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "25P03")) {
-    return new ConnectionLostError(message, code, error);
-  }
-  if (CONNECTION_MESSAGES.test(message) || (code && CONNECTION_MESSAGES.test(code))) {
-    return new ConnectionLostError(message, undefined, error);
-  }
+  if (isConnectionLost(error)) return new ConnectionLostError(message, code && LOST_SQLSTATE.test(code) ? code : undefined, error);
   if (code && /^[0-9A-Z]{5}$/.test(code)) return new DatabaseError("DATABASE_ERROR", message, code, error);
   return error;
+}
+
+/**
+ * 25006: a write (INSERT, UPDATE, DELETE, DDL, a sequence's nextval…) inside a read-only context
+ * (`withUserContext(db, id, fn, { readOnly: true })`), which may run on a replica. Run it in a
+ * context without `readOnly`.
+ */
+export class ReadOnlyTransactionError extends DatabaseError {
+  constructor(message: string, cause: unknown) {
+    super("READ_ONLY_TRANSACTION", message, "25006", cause);
+  }
 }

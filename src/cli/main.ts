@@ -5,7 +5,8 @@
  * embedded database in ./.sensa-db (never in production).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { closeDb, isConnectionLost, resolveDb, type ResolvedDb } from "../connection.js";
+import { closeDb, resolveDb, type ResolvedDb } from "../connection.js";
+import { isConnectionLost } from "../db-errors.js";
 import { SensaDbError } from "../errors.js";
 import { pgMessage } from "../migrations/session.js";
 import { commands, type Command } from "./commands.js";

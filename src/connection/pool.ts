@@ -114,20 +114,3 @@ export function connectionError(error: Error, target: ConnectionTarget, timeoutM
   }
   return undefined;
 }
-
-/** SQLSTATEs and driver messages that mean the session is gone, not that the statement was wrong. */
-const LOST_CODES = new Set(["57P01", "57P02", "57P03", "08000", "08003", "08006", "ECONNRESET", "EPIPE"]);
-const LOST_MESSAGES = /Connection terminated|not queryable|terminating connection|server closed the connection/i;
-
-/**
- * True when `error` (or anything in its `cause` chain) says the database connection was lost:
- * the session was terminated (pg_terminate_backend, a failover, a restart) or the socket died.
- */
-export function isConnectionLost(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (e instanceof ConnectionError) return false; // never opened, so nothing was lost
-    const code = (e as { code?: string }).code;
-    if ((code && LOST_CODES.has(code)) || LOST_MESSAGES.test(e.message)) return true;
-  }
-  return false;
-}
