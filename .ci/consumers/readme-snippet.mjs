@@ -1,3 +1,4 @@
+/* global process */
 // Writes the README's "Using it in a service" code blocks into a consumer project, so CI runs
 // the README itself: usage: node readme-snippet.mjs <README.md> <project dir> <esm|cjs> <server|embedded>
 //   <dir>/src/readme-snippet-<backend>.ts   the service snippet, with the fixture (userId, courseId,

@@ -1,3 +1,4 @@
+/* global process, console */
 // Runs tsc in a consumer project with skipLibCheck off and fails on any error in the project's
 // own sources or in @sensa-learn/db's declarations. Errors inside other packages' .d.ts are
 // counted and listed by package but tolerated: drizzle-orm 0.45's declarations do not pass a lib

@@ -6,10 +6,12 @@ import {
   courseSchemas,
   createDb,
   ensureAppLogin,
+  findOrCreateUser,
   migrate,
   MigrationChecksumError,
   MigrationError,
   migrationStatus,
+  PermissionDeniedError,
   rollback,
   RollbackError,
   seed,
@@ -49,7 +51,9 @@ export async function everything(db: Database, reference: Database, userId: stri
   const mine: Course[] = await withUserContext(db, userId, (tx) => tx.insert(courses).values(draft).returning());
   const all = await withAdmin(db, (tx) => tx.select({ id: users.id }).from(users));
   console.log(m.applied, r.steps, s, v.clean, last?.name, seeded.totalRows, login.user, mine, all);
-  for (const E of [SensaDbError, ValidationError, ConfigurationError, MigrationError, MigrationChecksumError, RollbackError]) {
+  const user = await findOrCreateUser(db, { cognitoSub: "sub-1", email: "ana@example.com", displayName: "Ana" });
+  console.log(user);
+  for (const E of [SensaDbError, ValidationError, ConfigurationError, MigrationError, MigrationChecksumError, RollbackError, PermissionDeniedError]) {
     console.log(E.name);
   }
   await closeDb(db);
