@@ -146,10 +146,11 @@ async function measureIndex(db: Database, index: DeclaredIndex, options: Measure
         await tx.execute(sql`SELECT set_config('app.current_user_id', '', true)`);
         await tx.execute(sql.raw("SET LOCAL ROLE admin_role"));
         const [count] = await queryRows(tx, sql`SELECT count(*) AS n FROM ${table} WHERE ${col} IS NOT NULL`);
+        // Pick the rows first and read only their embeddings (by TID), not every row's as text.
         const picked = await queryRows(
           tx,
-          sql`SELECT ctid::text AS row, ${col}::text AS embedding FROM ${table} WHERE ${col} IS NOT NULL
-            ORDER BY md5(ctid::text || ${String(options.seed)}) LIMIT ${options.sample}`,
+          sql`SELECT ctid::text AS row, ${col}::text AS embedding FROM ${table}
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE ${col} IS NOT NULL ORDER BY md5(ctid::text || ${String(options.seed)}) LIMIT ${options.sample}))`,
         );
         // hnsw.* exist once pgvector's library is loaded, which the query above did.
         const [session] = await queryRows(tx, sql`SELECT current_setting('hnsw.ef_search', true) AS ef, current_setting('hnsw.iterative_scan', true) AS iterative`);
@@ -221,7 +222,15 @@ async function measureIndex(db: Database, index: DeclaredIndex, options: Measure
     hnswP50Ms: median(hnswTimes),
     exactP50Ms: median(exactTimes),
     belowTarget: recall !== null && recall < options.target,
-    note: result.note ?? (result.embeddings === 0 ? "no embeddings stored yet" : result.embeddings <= K ? `only ${result.embeddings} embeddings: every search is exact` : null),
+    note:
+      result.note ??
+      (result.embeddings === 0
+        ? "no embeddings stored yet"
+        : overlaps.length === 0 && result.stoppedByTimeBudget
+          ? "the time budget ran out before the first query: give it more time"
+          : result.embeddings <= K
+            ? `only ${result.embeddings} embeddings: every search is exact`
+            : null),
   };
 }
 
