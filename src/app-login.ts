@@ -5,10 +5,13 @@ import { ConfigurationError } from "./errors.js";
 import { queryRows } from "./functions/rows.js";
 import { parseInput } from "./validation.js";
 
-const appLoginInput = z.object({
-  user: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "a lowercase PostgreSQL role name" }),
-  password: z.string().min(16, { error: "at least 16 characters" }),
-});
+const appLoginInput = z
+  .object({
+    user: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "a lowercase PostgreSQL role name" }),
+    password: z.string().min(16, { error: "at least 16 characters" }).optional(),
+    iam: z.boolean().optional(),
+  })
+  .refine((input) => input.iam || input.password !== undefined, { error: "a password (or iam: true)", path: ["password"] });
 
 /**
  * What a runaway request may cost, set on the login itself (ALTER ROLE … IN DATABASE … SET):
@@ -24,32 +27,43 @@ export const APP_LOGIN_TIMEOUTS = {
 /**
  * Creates (or re-passwords) the login that app services connect as: LOGIN, a member of
  * sensa_app and nothing else, allowed to CONNECT to this database only, with the timeouts of
- * APP_LOGIN_TIMEOUTS. Run it as the owner, after migrate.
+ * APP_LOGIN_TIMEOUTS. Run it as the owner, after migrate. With `iam: true` it is also granted
+ * `rds_iam`, so on RDS it signs in with IAM tokens (`createDb({ iam })`); the password may be omitted.
  *
  * Refuses (ConfigurationError, nothing changed) to touch an existing role that could do more
  * than that: a superuser, a role with BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION, the database's owner,
- * a platform role (sensa_app, admin_role, the current user), or a member of any role but sensa_app.
+ * a platform role (sensa_app, admin_role, the current user), or a member of any role but sensa_app
+ * (and rds_iam).
  *
  * ```ts
  * await ensureAppLogin(db, { user: "sensa_app_login", password: process.env.APP_DB_PASSWORD });
  * ```
  */
-export async function ensureAppLogin(db: Database, input: { user?: string; password?: string }): Promise<{ user: string; created: boolean }> {
-  const { user, password } = parseInput(appLoginInput, input, "app-login (APP_DB_USER, APP_DB_PASSWORD)");
+export async function ensureAppLogin(
+  db: Database,
+  input: { user?: string; password?: string; iam?: boolean },
+): Promise<{ user: string; created: boolean }> {
+  const { user, password, iam } = parseInput(appLoginInput, input, "app-login (APP_DB_USER, APP_DB_PASSWORD)");
   const [existing] = await queryRows(
     db,
     sql`SELECT r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication,
           r.rolname IN ('sensa_app', 'admin_role', current_user) AS platform_role,
           r.oid = (SELECT datdba FROM pg_database WHERE datname = current_database()) AS owns_database,
           ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                WHERE m.member = r.oid AND g.rolname <> 'sensa_app' ORDER BY 1)::text[] AS other_memberships
+                WHERE m.member = r.oid AND g.rolname NOT IN ('sensa_app', 'rds_iam') ORDER BY 1)::text[] AS other_memberships
         FROM pg_roles r WHERE r.rolname = ${user}`,
   );
   if (existing) refuseUnsafeRole(user, existing);
+  if (iam) {
+    const [rdsIam] = await queryRows(db, sql`SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') AS present`);
+    if (!rdsIam?.present) throw new ConfigurationError("IAM authentication needs the rds_iam role, which exists only on Amazon RDS: nothing was changed");
+  }
   // DDL cannot take bound parameters, so the values travel as transaction-local settings and
   // format() quotes them server-side: nothing is spliced into SQL text here.
   await db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT set_config('sensa.app_login_user', ${user}, true), set_config('sensa.app_login_password', ${password}, true)`);
+    await tx.execute(
+      sql`SELECT set_config('sensa.app_login_user', ${user}, true), set_config('sensa.app_login_password', ${password ?? ""}, true), set_config('sensa.app_login_iam', ${iam ? "on" : "off"}, true)`,
+    );
     const timeouts = Object.entries(APP_LOGIN_TIMEOUTS)
       .map(([name, value]) => `EXECUTE format('ALTER ROLE %I IN DATABASE %I SET ${name} = %L', u, current_database(), '${value}');`)
       .join("\n        ");
@@ -58,13 +72,20 @@ export async function ensureAppLogin(db: Database, input: { user?: string; passw
       DECLARE
         u text := current_setting('sensa.app_login_user');
         p text := current_setting('sensa.app_login_password');
+        iam boolean := current_setting('sensa.app_login_iam') = 'on';
       BEGIN
-        IF EXISTS (SELECT FROM pg_roles WHERE rolname = u) THEN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = u) THEN
+          EXECUTE format('CREATE ROLE %I WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE', u);
+        END IF;
+        IF p <> '' THEN
           EXECUTE format('ALTER ROLE %I WITH LOGIN PASSWORD %L', u, p);
         ELSE
-          EXECUTE format('CREATE ROLE %I WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD %L', u, p);
+          EXECUTE format('ALTER ROLE %I WITH LOGIN', u);
         END IF;
         EXECUTE format('GRANT sensa_app TO %I', u);
+        IF iam THEN
+          EXECUTE format('GRANT rds_iam TO %I', u);
+        END IF;
         EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), u);
         ${timeouts}
       END

@@ -179,6 +179,23 @@ describe("sensa-db app-login on an existing role", () => {
     }
   });
 
+  it.skipIf(!onServer())("with iam, grants rds_iam (RDS's role for IAM tokens) without a password, and refuses where it does not exist (server)", async () => {
+    const user = uniqueName("sensa_test_iam");
+    await expect(ensureAppLogin(t.db, { user, iam: true })).rejects.toThrow(/rds_iam .* only on Amazon RDS/);
+    // rds_iam is an ordinary role on RDS; a stand-in here, made by the superuser as RDS makes it.
+    await t.superuserRows("DO $$ BEGIN CREATE ROLE rds_iam; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    try {
+      expect(await ensureAppLogin(t.db, { user, iam: true })).toEqual({ user, created: true });
+      expect(await ensureAppLogin(t.db, { user, iam: true })).toEqual({ user, created: false }); // rds_iam is no reason to refuse
+      const [roles] = await t.superuserRows(
+        `SELECT pg_has_role('${user}', 'rds_iam', 'MEMBER') AS iam, pg_has_role('${user}', 'sensa_app', 'MEMBER') AS app, rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname = '${user}'`,
+      );
+      expect(roles).toEqual({ iam: true, app: true, no_password: true });
+    } finally {
+      await t.superuserRows(`DROP OWNED BY ${user}; DROP ROLE ${user}; DROP ROLE rds_iam`);
+    }
+  });
+
   it.skipIf(!onServer())("gives a new login the timeouts that stop a runaway request (server)", async () => {
     const user = uniqueName("sensa_test_login");
     try {
