@@ -54,7 +54,7 @@ describe("non-transactional migrations (-- sensa-db: no-transaction)", { timeout
     addMigration(folder, "0005_notes_body_idx", ['CREATE INDEX CONCURRENTLY IF NOT EXISTS "notes_body_idx" ON "notes" USING btree ("body")'], { noTransaction: true });
     addMigration(folder, "0006_notes_title", ["ALTER TABLE notes ADD COLUMN title text"]);
     const { db } = track(await openEmptyDatabase());
-    const result = await migrate(db, { migrationsFolder: folder });
+    const result = await migrate(db, { migrationsFolder: folder, lockRetries: 1 });
     expect(result.applied).toEqual([...shipped, "0004_notes", "0005_notes_body_idx", "0006_notes_title"]);
     expect(await indexState(db, "notes_body_idx")).toBe(true);
     expect(await logOf(db, "0005_notes_body_idx")).toEqual([{ direction: "up", applied_via: "migrate()", duration_ms: expect.any(Number) }]);
@@ -70,7 +70,7 @@ describe("non-transactional migrations (-- sensa-db: no-transaction)", { timeout
     addMigration(folder, "0004_codes", ["CREATE TABLE codes (v int)", "INSERT INTO codes VALUES (1), (1), (2)"]);
     addMigration(folder, "0005_codes_v_key", ["CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS codes_v_key ON codes (v)"], { noTransaction: true });
     const { db } = track(await openEmptyDatabase());
-    const error = await migrate(db, { migrationsFolder: folder }).catch((e: unknown) => e);
+    const error = await migrate(db, { migrationsFolder: folder, lockRetries: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NonTransactionalMigrationError);
     expect(error).toMatchObject({ migration: "0005_codes_v_key", invalidIndex: "codes_v_key", committed: 0 });
     expect((error as Error).message).toMatch(/could not create unique index "codes_v_key"/);
@@ -112,7 +112,9 @@ describe("non-transactional migrations (-- sensa-db: no-transaction)", { timeout
       await until(() => writes > 20, "the writer to start");
       const before = writes;
       const started = performance.now();
-      const result = await migrate(t.db, { migrationsFolder: folder });
+      // One retry: a snapshot the build waits for (the migration lock's holder keeping one, say)
+      // fails it in seconds rather than minutes.
+      const result = await migrate(t.db, { migrationsFolder: folder, lockRetries: 1 });
       const buildMs = performance.now() - started;
       building = false;
       await writing;
