@@ -91,6 +91,11 @@ describe("with appAuthentication: iam", () => {
     }
   });
 
+  it("the migration task makes the app login with --iam, so it is granted rds_iam", () => {
+    const c = containers(template)["migrate"]!;
+    expect((c as { Command?: string[] }).Command?.join(" ")).toMatch(/sensa-db app-login --iam$/);
+  });
+
   it("each service's task role may rds-db:connect as the app login, and only as it", () => {
     const connects = Object.values(template.findResources("AWS::IAM::Policy"))
       .flatMap((p) => (p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>).map((s) => ({ policy: JSON.stringify(p.Properties.Roles), ...s })))

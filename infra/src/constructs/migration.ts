@@ -10,8 +10,13 @@ import type { EnvironmentConfig } from "../config.js";
 import { imageFrom } from "./compute.js";
 import type { Database } from "./database.js";
 
-/** What the migration container runs: the package's own migrate, then the app login it needs. */
-export const MIGRATION_COMMAND = ["sh", "-c", "sensa-db migrate && sensa-db app-login"];
+/**
+ * What the migration container runs: the package's own migrate, then the app login it needs
+ * (granted rds_iam when the services sign in with IAM tokens).
+ */
+export function migrationCommand(appAuthentication: EnvironmentConfig["database"]["appAuthentication"]): string[] {
+  return ["sh", "-c", `sensa-db migrate && sensa-db app-login${appAuthentication === "iam" ? " --iam" : ""}`];
+}
 
 /**
  * Runs `sensa-db migrate` from @sensa-learn/db as a one-off Fargate task on every deploy, and
@@ -34,7 +39,7 @@ export class Migration extends Construct {
     const owner = database.connectionFor("owner", this.taskDefinition);
     this.taskDefinition.addContainer("migrate", {
       image: imageFrom(this, "Repository", config.compute.migrationImage),
-      command: MIGRATION_COMMAND,
+      command: migrationCommand(config.database.appAuthentication),
       environment: { ...owner.environment, NODE_ENV: "production" },
       // Migrations run as the owner; the app login's credentials are only handed to app-login.
       secrets: {
