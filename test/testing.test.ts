@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { closeDb, courses, users, withAdmin, withUserContext } from "../src/index.js";
+import { queryRows } from "../src/functions/rows.js";
 import { createTestDb, TEST_DB_OWNER } from "../src/testing.js";
 
 // createTestDb (@sensa-learn/db/testing) is what other services' tests use: always embedded,
@@ -9,7 +10,7 @@ describe("createTestDb", () => {
   it("is migrated and acts as a non-superuser owner, so row-level security applies to it", async () => {
     const db = await createTestDb();
     try {
-      const { rows } = await db.execute(sql`SELECT current_user AS "user", r.rolsuper AS super, r.rolbypassrls AS bypass FROM pg_roles r WHERE r.rolname = current_user`);
+      const rows = await queryRows(db, sql`SELECT current_user AS "user", r.rolsuper AS super, r.rolbypassrls AS bypass FROM pg_roles r WHERE r.rolname = current_user`);
       expect(rows).toEqual([{ user: TEST_DB_OWNER, super: false, bypass: false }]);
       const [ana] = await withAdmin(db, (tx) => tx.insert(users).values({ cognitoSub: "ana", email: "ana@example.com" }).returning());
       const [bo] = await withAdmin(db, (tx) => tx.insert(users).values({ cognitoSub: "bo", email: "bo@example.com" }).returning());
