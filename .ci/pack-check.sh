@@ -122,12 +122,13 @@ step "the README's drizzle-kit config migrates a second database; sensa-db finds
 via=$(sql -d "$kitdb" -tAc "SELECT string_agg(DISTINCT applied_via, ',') FROM migrations_log")
 [ "$via" = drizzle-kit ] || { echo "migrations_log.applied_via is '$via', expected drizzle-kit" >&2; exit 1; }
 
-step "the CLI without a database: refuses in production; without PGlite says what to install"
+step "the CLI with no database configured: refuses in production; elsewhere, without PGlite, fails naming it"
 cd "$work/cjs"
 if out=$(clean_env NODE_ENV=production npx sensa-db status 2>&1); then echo "sensa-db ran with no database in production" >&2; exit 1; fi
 grep -q "refusing" <<<"$out" || { echo "unexpected: $out" >&2; exit 1; }
 echo "  production: $(tail -n 1 <<<"$out")"
 if out=$(clean_env npx sensa-db status 2>&1); then echo "sensa-db status ran embedded without PGlite installed" >&2; exit 1; fi
+grep -q "@electric-sql/pglite" <<<"$out" || { echo "unexpected: $out" >&2; exit 1; }
 echo "  no PGlite: $(tail -n 1 <<<"$out")"
 
 printf -- '--- pack-check: ok in %ss: %s, %s KiB packed (%s files); installed %s KiB without the embedded peers, %s KiB with them\n' \
