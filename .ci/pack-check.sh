@@ -45,7 +45,11 @@ as_app() {
 }
 
 step "npm pack"
-(cd "$root" && npm pack --silent --pack-destination "$work" >"$work/pack.out")
+if ! (cd "$root" && npm pack --pack-destination "$work" >"$work/pack.out" 2>"$work/pack.err"); then
+  tail -n 40 "$work/pack.err" >&2
+  echo "pack-check: npm pack failed (it builds first: npm run build)" >&2
+  exit 1
+fi
 tarball=$work/$(tail -n 1 "$work/pack.out")
 files=$(tar -tzf "$tarball" | wc -l)
 
