@@ -46,7 +46,7 @@ as_app() {
 
 step "npm pack"
 if ! (cd "$root" && npm pack --pack-destination "$work" >"$work/pack.out" 2>"$work/pack.err"); then
-  tail -n 40 "$work/pack.err" >&2
+  tail -n 40 "$work/pack.out" "$work/pack.err" >&2
   echo "pack-check: npm pack failed (it builds first: npm run build)" >&2
   exit 1
 fi
