@@ -16,6 +16,8 @@ export interface CommandContext {
   /** The server `db` is on (as resolved from --url, DATABASE_URL or PG*); undefined when embedded. */
   target: ConnectionTarget | undefined;
   values: Record<string, string | boolean | undefined>;
+  /** Arguments after the command that are not options (only for commands that take them). */
+  positionals: string[];
   json: boolean;
 }
 
@@ -25,6 +27,8 @@ export interface Command {
   options?: NonNullable<ParseArgsConfig["options"]>;
   /** Without a url or --dir, use a throwaway in-memory embedded database instead of ./.sensa-db. */
   inMemoryByDefault?: boolean;
+  /** Takes arguments that are not options, e.g. `sensa-db inspect health`. */
+  positionals?: boolean;
   /** Returns the exit code. */
   run(ctx: CommandContext): Promise<number>;
 }

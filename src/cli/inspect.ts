@@ -363,9 +363,7 @@ needs); 2 for an unknown report.`,
     "min-recall": { type: "string" },
   },
   async run(ctx) {
-    // The report is the first positional once the dispatcher passes positionals; --report until then.
-    const positionals = (ctx as CommandContext & { positionals?: string[] }).positionals ?? [];
-    const name = positionals[0] ?? (ctx.values.report as string | undefined);
+    const name = ctx.positionals[0] ?? (ctx.values.report as string | undefined);
     const spec = name === undefined ? undefined : REPORTS[name];
     if (!spec) {
       console.error(`${name === undefined ? "sensa-db inspect: which report?" : `sensa-db inspect: unknown report "${name}"`}\n\n${inspectCommand.usage}`);

@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, allowPositionals: false, strict: true });
+    parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, allowPositionals: command.positionals ?? false, strict: true });
   } catch (error) {
     console.error(`sensa-db ${name}: ${(error as Error).message}\n\n${command.usage}`);
     return 2;
@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
       pool: timeout === undefined ? undefined : { connectionTimeoutMillis: timeout },
     });
     if (!values.json) console.error(`sensa-db: using ${resolved.description}`);
-    return await command.run({ db: resolved.db, target: resolved.target, values, json: Boolean(values.json) });
+    return await command.run({ db: resolved.db, target: resolved.target, values, positionals: parsed.positionals, json: Boolean(values.json) });
   } catch (error) {
     const failure = describe(error);
     if (values.json) console.log(JSON.stringify({ ok: false, error: failure }));
