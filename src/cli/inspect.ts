@@ -328,6 +328,7 @@ const reportList = Object.entries(REPORTS)
 
 export const inspectCommand: Command = {
   summary: "reports for operators: sizes, indexes, slow queries, locks, health, HNSW recall…",
+  positionals: true,
   usage: `Usage: sensa-db inspect <report> [--limit <n>] [--url <url>] [--json]
        (also: sensa-db inspect --report <report> …)
 
