@@ -4,6 +4,7 @@ import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { iamPassword, type IamAuthOptions } from "./connection/iam.js";
+import { attachReplicas, closeReplicas, resolveReplicaTargets, type ReplicaDbOptions } from "./connection/replicas.js";
 import { DEFAULT_APPLICATION_NAME, POOL_DEFAULTS, SensaPool } from "./connection/pool.js";
 import { describeTarget, resolveTarget, type ConnectionTarget, type Env } from "./connection/target.js";
 import { tlsConfig, type TlsOptions } from "./connection/tls.js";
@@ -13,7 +14,7 @@ import * as schema from "./schema/index.js";
 export { resolveTarget, describeTarget, withDatabase, SSL_MODES, type ConnectionTarget, type SslMode, type Env } from "./connection/target.js";
 export { DEFAULT_CA, type TlsOptions } from "./connection/tls.js";
 export type { IamAuthOptions } from "./connection/iam.js";
-export { POOL_DEFAULTS, isConnectionLost } from "./connection/pool.js";
+export { POOL_DEFAULTS } from "./connection/pool.js";
 
 export type Schema = typeof schema;
 
@@ -22,7 +23,7 @@ export type Database = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRel
   $client: pg.Pool | PGlite;
 };
 
-export interface CreateDbOptions {
+export interface CreateDbOptions extends ReplicaDbOptions {
   /** A connection string, e.g. `postgres://user@host:5432/db?sslmode=require`; else `DATABASE_URL`, else `PG*`. */
   url?: string;
   /** An already resolved target (from `resolveTarget`); wins over `url` and the environment. */
@@ -66,7 +67,10 @@ export interface CreateDbOptions {
 export function createDb(options: CreateDbOptions = {}): Database {
   const target = options.target ?? resolveTarget({ url: options.url, env: options.env ?? process.env });
   if (!target) throw new ConfigurationError("createDb found no database: pass { url }, or set DATABASE_URL or PGHOST (with PGUSER, PGPASSWORD, PGDATABASE…)");
-  return drizzleNodePg(createPool(target, options), { schema }) as Database;
+  const pool = createPool(target, options);
+  // Read replicas (src/connection/replicas.ts): pools of their own, built the same way.
+  attachReplicas(pool, resolveReplicaTargets(target, options, options.env ?? process.env), (t) => createPool(t, options), options.replicas);
+  return drizzleNodePg(pool, { schema }) as Database;
 }
 
 /**
@@ -116,6 +120,7 @@ export async function closeDb(db: Database): Promise<void> {
     return;
   }
   const pool = db.$client as pg.Pool;
+  await closeReplicas(pool);
   if (!pool.ending) await pool.end();
 }
 

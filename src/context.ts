@@ -3,8 +3,9 @@ import type { Transaction as PgliteTx } from "@electric-sql/pglite";
 import type pg from "pg";
 import { z } from "zod";
 import { isEmbedded, type Database } from "./connection.js";
+import { checkoutForRead } from "./connection/replicas.js";
 import { ContextGate, embeddedTransaction, serverTransaction } from "./context-connection.js";
-import { ContextBrokenError, DatabaseError, toDatabaseError } from "./db-errors.js";
+import { ContextBrokenError, DatabaseError, isConnectionLost, toDatabaseError } from "./db-errors.js";
 import { parseInput, uuidInput } from "./validation.js";
 
 /** A transaction handle, as `db.transaction` passes it: the same typed API as the database. */
@@ -28,6 +29,19 @@ export interface ContextOptions {
    * whose effects outside the database can be repeated.
    */
   retries?: number;
+  /**
+   * Runs `fn` in a READ ONLY transaction (a write fails with ReadOnlyTransactionError) on a read
+   * replica of `createDb({ replicaUrls })`: the least busy one that answers and lags at most
+   * `maxLagMs`, else on the primary. Same user, role and guarantees as on the primary.
+   */
+  readOnly?: boolean;
+  /** With `readOnly`: skip replicas lagging more than this (default `createDb`'s, 5 s). */
+  maxLagMs?: number;
+  /**
+   * With `readOnly`, read-your-writes: only a replica that has replayed this WAL position qualifies
+   * (else the primary). Take it with `primaryLsn(db)` right after the write's context returned.
+   */
+  minLsn?: string;
 }
 
 const APP_ROLE = "sensa_app";
@@ -38,6 +52,9 @@ const optionsInput = z.object({
   statementTimeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   lockTimeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   retries: z.number().int().min(0).max(10).optional(),
+  readOnly: z.boolean().optional(),
+  maxLagMs: z.number().int().min(0).max(86_400_000).optional(),
+  minLsn: z.string().regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i, "a WAL position such as 0/3000148").optional(),
 });
 
 /**
@@ -143,14 +160,17 @@ type Results = Array<{ rows: Array<Record<string, unknown>> }>;
 const markerOf = (results: Results) => results[0]?.rows[0]?.marker;
 
 async function runOnServer<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
-  const client = await (db.$client as pg.Pool).connect();
+  const pool = db.$client as pg.Pool;
+  // Read-only contexts may run on a replica (src/connection/replicas.ts); the rest on the primary.
+  const checkout = options.readOnly ? await checkoutForRead(pool, options) : undefined;
+  const client = checkout?.client ?? (await pool.connect());
   // Whether the connection is known to be idle, outside any transaction, and so safe to reuse.
   let reusable = false;
   let sessionRole = "none";
   const marker = randomUUID();
   const gate = new ContextGate(client as never, true);
   try {
-    await client.query("BEGIN");
+    if (!checkout) await client.query("BEGIN"); // a read-only checkout comes in its READ ONLY transaction
     const setup = contextSetup(who, options, marker);
     const { rows } = await client.query<{ session_role: string }>(setup.text, setup.values);
     sessionRole = rows[0]!.session_role;
@@ -176,6 +196,7 @@ async function runOnServer<T>(db: Database, who: Identity, fn: (tx: Transaction)
         // statement running and our ROLLBACK unsent): it must not serve anyone again.
       }
     }
+    checkout?.failed(isConnectionLost(error));
     throw error;
   } finally {
     gate.close();
@@ -192,6 +213,7 @@ async function runEmbedded<T>(db: Database, who: Identity, fn: (tx: Transaction)
     return await pglite.transaction(async (ptx) => {
       const marker = randomUUID();
       const gate = new ContextGate(ptx as never, false);
+      if (options.readOnly) await ptx.query("SET TRANSACTION READ ONLY");
       const setup = contextSetup(who, options, marker);
       const { rows } = await ptx.query<{ session_role: string }>(setup.text, setup.values);
       session.role = rows[0]!.session_role;

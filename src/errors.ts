@@ -198,3 +198,16 @@ export class BaselineRefusedError extends SensaDbError {
     super("BASELINE_REFUSED", message);
   }
 }
+
+/**
+ * `migrate` or `rollback` connected to a server in recovery (a read replica, a hot standby), where
+ * nothing can be written: connect them to the primary (the writer endpoint), never a replica.
+ */
+export class ReplicaTargetError extends SensaDbError {
+  constructor() {
+    super(
+      "REPLICA_TARGET",
+      "refusing to migrate: the server is a read replica (in recovery, read-only). Connect to the primary (RDS's writer endpoint), not a replica or its reader endpoint.",
+    );
+  }
+}

@@ -16,6 +16,7 @@ export {
 } from "./connection.js";
 export { resolveTarget, connectionConfig, describeTarget, withDatabase, POOL_DEFAULTS, DEFAULT_CA, type ConnectionTarget, type SslMode, type TlsOptions, type IamAuthOptions } from "./connection.js";
 export { withUserContext, withAdmin, type Transaction, type Queryable, type ContextOptions } from "./context.js";
+export * from "./replicas.js";
 export * from "./db-errors.js";
 export * from "./schema/constraints.js";
 export { migrate, type MigrateOptions, type MigrateResult } from "./migrations/migrate.js";
