@@ -38,6 +38,8 @@ export const environmentConfigSchema = z.object({
      * the login must be granted rds_iam, after which RDS refuses its password).
      */
     appAuthentication: z.enum(["password", "iam"]),
+    /** RDS Proxy in front of the primary for the API and workers (the migration task connects directly). */
+    rdsProxy: z.boolean(),
   }),
   cache: z.object({
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/),
@@ -104,6 +106,7 @@ export function development(developerId: string, overrides: { certificateArn?: s
       performanceInsights: false,
       databaseName: "sensa",
       appAuthentication: "password",
+      rdsProxy: false,
     },
     cache: { nodeType: "cache.t4g.micro", nodes: 1 },
     compute: {
@@ -140,6 +143,7 @@ export function production(overrides: { certificateArn?: string; imageTag?: stri
       performanceInsights: true,
       databaseName: "sensa",
       appAuthentication: "password",
+      rdsProxy: true,
     },
     cache: { nodeType: "cache.m6g.large", nodes: 2 },
     compute: {

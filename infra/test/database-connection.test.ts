@@ -41,14 +41,16 @@ describe("what the API, worker and migration tasks pass to @sensa-learn/db", () 
   it.each(["api", "worker", "migrate"])("%s: PG* variables for the RDS endpoint with verified TLS, no DATABASE_URL and no CA file", (name) => {
     const c = tasks[name]!;
     const env = envOf(c);
-    expect(env).toMatchObject({ PGHOST: "<PGHOST>", PGPORT: "5433", PGDATABASE: "sensa", PGSSLMODE: "verify-full" });
-    expect(JSON.stringify(c.Environment.find((e) => e.Name === "PGHOST")!.Value)).toMatch(/Endpoint\.Address/);
+    // Production's services reach the primary through RDS Proxy, on its fixed port; the migration directly.
+    const port = name === "migrate" ? "5433" : "5432";
+    expect(env).toMatchObject({ PGHOST: "<PGHOST>", PGPORT: port, PGDATABASE: "sensa", PGSSLMODE: "verify-full" });
+    expect(JSON.stringify(c.Environment.find((e) => e.Name === "PGHOST")!.Value)).toMatch(name === "migrate" ? /Endpoint\.Address/ : /DatabaseProxy.*"Endpoint"/);
     // The package trusts Amazon's RDS CAs itself; a CA file would have to be in every image.
     expect(env).not.toHaveProperty("PGSSLROOTCERT");
     expect(env).not.toHaveProperty("DATABASE_URL");
     expect(resolveTarget({ env })).toMatchObject({
       host: "<PGHOST>",
-      port: 5433,
+      port: Number(port),
       database: "sensa",
       user: "<secret PGUSER>",
       password: "<secret PGPASSWORD>",

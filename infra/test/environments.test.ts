@@ -99,7 +99,7 @@ describe("the database", () => {
   });
   it("takes connections only from the API, the workers and the migration task", () => {
     const ingress = Object.values(prod.findResources("AWS::EC2::SecurityGroupIngress")).map((r) => r.Properties).filter((p) => p.FromPort === 5433);
-    expect(ingress.map((p) => p.Description).sort()).toEqual(["Api to PostgreSQL", "Worker to PostgreSQL", "migration task to PostgreSQL"]);
+    expect(ingress.map((p) => p.Description).sort()).toEqual(["Api to PostgreSQL", "RDS Proxy to PostgreSQL", "Worker to PostgreSQL", "migration task to PostgreSQL"]);
   });
 });
 

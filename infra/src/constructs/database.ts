@@ -5,6 +5,7 @@ import * as rds from "aws-cdk-lib/aws-rds";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config.js";
+import { PROXY_PORT, type DatabaseProxy } from "./database-proxy.js";
 
 /** The login the API and workers use: a member of sensa_app, created by `sensa-db app-login`. */
 export const APP_LOGIN = "sensa_app_login";
@@ -38,6 +39,8 @@ export class Database extends Construct {
   readonly appSecret: secretsmanager.Secret;
   readonly config: EnvironmentConfig["database"];
   private readonly appAuthentication: EnvironmentConfig["database"]["appAuthentication"];
+  /** Set by DatabaseProxy: the app login then reaches the primary through it. */
+  private appProxy: rds.DatabaseProxy | undefined;
 
   constructor(scope: Construct, id: string, props: { vpc: ec2.IVpc; config: EnvironmentConfig }) {
     super(scope, id);
@@ -133,21 +136,30 @@ export class Database extends Construct {
    * `rds-db:connect` as that user and no password being handed over.
    */
   connectionFor(login: "owner" | "app", task: ecs.TaskDefinition, applicationName?: string): DatabaseConnection {
+    const proxy = login === "app" ? this.appProxy : undefined;
     const environment: Record<string, string> = {
-      PGHOST: this.instance.dbInstanceEndpointAddress,
-      PGPORT: this.instance.dbInstanceEndpointPort,
+      PGHOST: proxy ? proxy.endpoint : this.instance.dbInstanceEndpointAddress,
+      PGPORT: proxy ? String(PROXY_PORT) : this.instance.dbInstanceEndpointPort,
       PGDATABASE: this.config.databaseName,
       PGSSLMODE: SSL_MODE,
       ...(applicationName ? { PGAPPNAME: applicationName } : {}),
+      // Read-only contexts run there (@sensa-learn/db's PGHOST_REPLICAS: same login, same TLS).
+      ...(login === "app" && this.replica ? { PGHOST_REPLICAS: `${this.replica.dbInstanceEndpointAddress}:${this.replica.dbInstanceEndpointPort}` } : {}),
     };
     const secret = login === "owner" ? this.ownerSecret : this.appSecret;
     if (login === "app" && this.appAuthentication === "iam") {
-      this.instance.grantConnect(task.taskRole, APP_LOGIN);
+      (proxy ?? this.instance).grantConnect(task.taskRole, APP_LOGIN);
+      this.replica?.grantConnect(task.taskRole, APP_LOGIN);
       return { environment: { ...environment, PGUSER: APP_LOGIN, DATABASE_IAM_AUTH: "true" }, secrets: {} };
     }
     return {
       environment,
       secrets: { PGUSER: ecs.Secret.fromSecretsManager(secret, "username"), PGPASSWORD: ecs.Secret.fromSecretsManager(secret, "password") },
     };
+  }
+
+  /** The app login reaches the primary through `proxy` (DatabaseProxy calls this); the owner never does. */
+  routeAppThrough(proxy: DatabaseProxy): void {
+    this.appProxy = proxy.proxy;
   }
 }

@@ -4,6 +4,7 @@ import type { EnvironmentConfig } from "../config.js";
 import { Cache } from "../constructs/cache.js";
 import { Compute } from "../constructs/compute.js";
 import { Database } from "../constructs/database.js";
+import { DatabaseProxy } from "../constructs/database-proxy.js";
 import { Migration } from "../constructs/migration.js";
 import { Monitoring } from "../constructs/monitoring.js";
 import { Network } from "../constructs/network.js";
@@ -14,6 +15,7 @@ import { Storage } from "../constructs/storage.js";
 export class PlatformStack extends Stack {
   readonly network: Network;
   readonly database: Database;
+  readonly databaseProxy: DatabaseProxy | undefined;
   readonly cache: Cache;
   readonly queue: Queue;
   readonly storage: Storage;
@@ -29,10 +31,12 @@ export class PlatformStack extends Stack {
     this.network = new Network(this, "Network", config);
     const vpc = this.network.vpc;
     this.database = new Database(this, "Database", { vpc, config });
+    this.databaseProxy = config.database.rdsProxy ? new DatabaseProxy(this, "DatabaseProxy", { vpc, database: this.database, config }) : undefined;
     this.cache = new Cache(this, "Cache", { vpc, config });
     this.queue = new Queue(this, "Queue");
     this.storage = new Storage(this, "Storage", config);
     this.compute = new Compute(this, "Compute", { vpc, config, database: this.database, cache: this.cache, queue: this.queue, documents: this.storage.documents });
+    this.databaseProxy?.allowFrom([this.compute.api, this.compute.worker]);
     this.migration = new Migration(this, "Migration", { vpc, cluster: this.compute.cluster, database: this.database, config });
     // Services start on a migrated schema.
     this.compute.api.node.addDependency(this.migration.trigger);
