@@ -5,6 +5,7 @@ import { inject } from "vitest";
 import { closeDb, createDb, type Database } from "../../src/connection.js";
 import { embeddedExtensions, wrapPglite } from "../../src/embedded.js";
 import { migrate } from "../../src/migrations/migrate.js";
+import { throughPooler } from "./replica.js";
 import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, RUN_PREFIX, TEMPLATE, urlFor, withClient } from "./server.js";
 
 export interface TestDatabase {
@@ -40,7 +41,7 @@ async function open({ migrated }: { migrated: boolean }): Promise<TestDatabase> 
   if (target) {
     const name = `${RUN_PREFIX}${randomBytes(6).toString("hex")}`;
     const url = await createOwnedDatabase(target.adminUrl, name, migrated ? TEMPLATE : "template0");
-    const db = createDb({ url });
+    const db = createDb({ url: throughPooler(url) }); // TEST_POOLER_URL: see support/replica.ts
     // A copy of the template has PUBLIC's default database privileges again (they are not
     // copied): migrate re-applies them, as it would for a restored dump.
     if (migrated) {
@@ -52,7 +53,7 @@ async function open({ migrated }: { migrated: boolean }): Promise<TestDatabase> 
       db,
       kind: "server",
       url,
-      appUrl: urlFor(target.adminUrl, name, APP_LOGIN),
+      appUrl: throughPooler(urlFor(target.adminUrl, name, APP_LOGIN)),
       async superuserRows(script) {
         const admin = new pg.Client({ connectionString: superUrl });
         await admin.connect();

@@ -69,3 +69,18 @@ function sharedLock(): Promise<ChildProcess> {
     child.once("exit", (code) => reject(new Error(`flock exited ${code}`)));
   });
 }
+
+/**
+ * With TEST_POOLER_URL set (e.g. `postgres://127.0.0.1:6432`), the harness's owner and app
+ * connections to a test database go through that pooler (the superuser's stay direct): how
+ * `.ci/run` runs the RLS and context-isolation suites behind pgbouncer in transaction mode.
+ */
+export function throughPooler(url: string): string {
+  const pooler = process.env.TEST_POOLER_URL;
+  if (!pooler) return url;
+  const u = new URL(url);
+  const p = new URL(pooler);
+  u.hostname = p.hostname;
+  u.port = p.port;
+  return u.toString();
+}
