@@ -1,5 +1,6 @@
 /**
  * npm run bench -- [--scale 10k|100k] [--url <superuser url>] [--keywords-1m] [--queries N]
+ *                  [--pooler-url <pgbouncer url>] [--replica-url <replica url>]
  *
  * Builds a fresh database (a new `sensa_bench` database on the server at --url / BENCH_DATABASE_URL,
  * else embedded PGlite in memory), migrates and seeds it at the given scale, runs the suites,
@@ -15,6 +16,7 @@ import { closeDb, connectionConfig, createDb, migrate, resolveTarget, withDataba
 import { createEmbeddedDb } from "../src/embedded.js";
 import { queryRows } from "../src/functions/rows.js";
 import { seed } from "../src/seed/index.js";
+import { concurrencySuite, printConcurrency } from "./concurrency.js";
 import { overheadSuite } from "./overhead.js";
 import { searchSuite } from "./search.js";
 import { round } from "./timing.js";
@@ -26,6 +28,9 @@ const { values } = parseArgs({
     url: { type: "string" },
     "keywords-1m": { type: "boolean", default: false },
     queries: { type: "string", default: "100" },
+    // The concurrency suite also runs through these (superuser urls; the bench database is swapped in).
+    "pooler-url": { type: "string" },
+    "replica-url": { type: "string" },
   },
 });
 const SCALES: Record<string, number> = { "1k": 1_000, "10k": 10_000, "100k": 100_000 };
@@ -84,6 +89,7 @@ try {
   const vector = await vectorSuite(db, { seed: 2026, queries, log });
   const search = await searchSuite(db, { queries, keywords1m: values["keywords-1m"]!, log });
   const overhead = await overheadSuite(db, bypass, { queries, log });
+  const concurrency = adminTarget ? await runConcurrency(db) : undefined;
 
   const [version] = await queryRows(db, sql`SELECT version() AS v, current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('maintenance_work_mem') AS maintenance_work_mem, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector`);
   const report = {
@@ -109,6 +115,10 @@ try {
     wrapper: overhead.wrapper,
   };
   printTable(report);
+  if (concurrency) {
+    (report as Record<string, unknown>).concurrency = concurrency;
+    printConcurrency(concurrency, vector.ef_search_tradeoff.find((h) => h.ef_search === 40)?.recall_at_10);
+  }
   const stamp = report.date.slice(0, 10);
   const file = `bench/results/${stamp}-${backend}-${values.scale}.json`;
   writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
@@ -136,4 +146,22 @@ function printTable(r: Record<string, unknown>) {
   for (const [k, l] of latencies) console.log(`${k.padEnd(w)}  ${num(l.p50_ms)}  ${num(l.p95_ms)}  ${num(l.qps)}  ${num(l.recall_at_10)}`);
   console.log("");
   for (const [k, v] of figures) console.log(`${k.padEnd(w)}  ${v}`);
+}
+
+/** The concurrency suite on the primary, and through pgbouncer and on the replica when given. */
+async function runConcurrency(db: Database) {
+  const target = (url: string | undefined) => (url ? resolveTarget({ url, env: process.env }) : undefined);
+  const replica = target(values["replica-url"]);
+  if (replica) {
+    // The replica must have replayed the seeding before it is measured.
+    const [{ lsn } = { lsn: "0/0" }] = await queryRows(db, sql`SELECT pg_current_wal_lsn()::text AS lsn`);
+    const client = new pg.Client(connectionConfig(withDatabase(replica, "postgres"), { applicationName: "sensa bench" }));
+    await client.connect();
+    try {
+      while (!(await client.query("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok", [lsn])).rows[0].ok) await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await client.end();
+    }
+  }
+  return concurrencySuite(db, { primary: adminTarget!, pooler: target(values["pooler-url"]), replica, database: "sensa_bench" }, log);
 }
