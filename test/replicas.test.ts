@@ -266,4 +266,24 @@ describe.skipIf(unavailable)("read replicas (a real hot standby streaming from t
   });
 });
 
+describe("read-only contexts without replicas (on the server and on PGlite)", () => {
+  let own: TestDatabase;
+  beforeAll(async () => {
+    own = await openTestDatabase();
+  });
+  afterAll(() => own?.close());
+
+  it("runs in a READ ONLY transaction where a write fails with ReadOnlyTransactionError, and reads work", async () => {
+    const id = (await createUser(own.db)).id;
+    await createCourseTree(own.db, id);
+    const write = withUserContext(own.db, id, (tx) => tx.insert(courses).values({ userId: id, title: "Not allowed" }), { readOnly: true });
+    await expect(write).rejects.toBeInstanceOf(ReadOnlyTransactionError);
+    const read = await withUserContext(own.db, id, async (tx) => {
+      const { rows } = (await tx.execute(sql`SELECT current_setting('transaction_read_only') AS ro`)) as unknown as { rows: Array<{ ro: string }> };
+      return { ro: rows[0]!.ro, titles: (await tx.select().from(courses)).map((c) => c.title) };
+    }, { readOnly: true });
+    expect(read).toEqual({ ro: "on", titles: ["Cell Biology"] });
+  });
+});
+
 it.skipIf(!unavailable)("read replica tests are skipped: " + (unavailable ?? ""), () => undefined);
