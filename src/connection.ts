@@ -1,4 +1,3 @@
-import type { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -18,9 +17,20 @@ export { POOL_DEFAULTS } from "./connection/pool.js";
 
 export type Schema = typeof schema;
 
+/**
+ * What this package uses of an embedded database's client (a PGlite), described by its shape so
+ * that the public types never need PGlite, an optional peer, to be installed.
+ */
+export interface EmbeddedClient {
+  readonly closed: boolean;
+  close(): Promise<void>;
+  exec(query: string): Promise<Array<{ rows: Array<Record<string, unknown>> }>>;
+  query<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
 /** The typed Drizzle database, the same API over a PostgreSQL server or embedded PGlite. */
 export type Database = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>> & {
-  $client: pg.Pool | PGlite;
+  $client: pg.Pool | EmbeddedClient;
 };
 
 export interface CreateDbOptions extends ReplicaDbOptions {
@@ -106,7 +116,7 @@ function createPool(target: ConnectionTarget, options: CreateDbOptions): SensaPo
  * True for an embedded (PGlite) database; decided without loading PGlite. A pool is also known by
  * its shape, in case a service ends up with a second copy of `pg` whose Pool fails `instanceof`.
  */
-export function isEmbedded(db: Database): db is Database & { $client: PGlite } {
+export function isEmbedded(db: Database): db is Database & { $client: EmbeddedClient } {
   return !(db.$client instanceof pg.Pool || "totalCount" in db.$client);
 }
 
@@ -161,6 +171,21 @@ export async function resolveDb(options: ResolveOptions): Promise<ResolvedDb> {
     );
   }
   const dir = options.embeddedDir ?? "./.sensa-db";
-  const { createEmbeddedDb } = await import("./embedded.js");
+  const { createEmbeddedDb } = await loadEmbedded();
   return { db: await createEmbeddedDb({ dataDir: dir }), target: undefined, description: `embedded PGlite database in ${dir}` };
+}
+
+/**
+ * The embedded database's module, loaded only when one is asked for: PGlite is an optional peer,
+ * so a service that installed without it gets a ConfigurationError saying what to install.
+ */
+export async function loadEmbedded(): Promise<typeof import("./embedded.js")> {
+  try {
+    return await import("./embedded.js");
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new ConfigurationError(
+      "the embedded database needs @electric-sql/pglite and @electric-sql/pglite-pgvector (optional peers of @sensa-learn/db): install them, or configure a server (DATABASE_URL, PGHOST or --url)",
+    );
+  }
 }

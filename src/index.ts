@@ -9,6 +9,7 @@ export {
   resolveDb,
   isEmbedded,
   type Database,
+  type EmbeddedClient,
   type Schema,
   type CreateDbOptions,
   type ResolveOptions,

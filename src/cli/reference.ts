@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { closeDb, createDb, isEmbedded, withDatabase, type ConnectionTarget, type Database } from "../connection.js";
-import { createEmbeddedDb } from "../embedded.js";
+import { closeDb, createDb, isEmbedded, loadEmbedded, withDatabase, type ConnectionTarget, type Database } from "../connection.js";
 import { ConfigurationError } from "../errors.js";
 import { pgMessage } from "../migrations/session.js";
 
@@ -25,6 +24,7 @@ export async function openReference(live: Database, liveTarget: ConnectionTarget
     return { db, description: "the database given by --reference-url", dispose: () => closeDb(db) };
   }
   if (isEmbedded(live) || !liveTarget) {
+    const { createEmbeddedDb } = await loadEmbedded();
     const db = await createEmbeddedDb();
     return { db, description: "an in-memory embedded database", dispose: () => closeDb(db) };
   }
