@@ -179,7 +179,9 @@ export async function resolveDb(options: ResolveOptions): Promise<ResolvedDb> {
  * The embedded database's module, loaded only when one is asked for: PGlite is an optional peer,
  * so a service that installed without it gets a ConfigurationError saying what to install.
  */
-export async function loadEmbedded(): Promise<typeof import("./embedded.js")> {
+export async function loadEmbedded(): Promise<{ createEmbeddedDb(options?: { dataDir?: string }): Promise<Database> }> {
+  // The return type is spelled out: naming the module's type would make this file's declarations
+  // import embedded.d.ts, and so PGlite's types, in every service.
   try {
     return await import("./embedded.js");
   } catch (error) {
