@@ -20,6 +20,7 @@ import {
   ReplicaTargetError,
   replicaStats,
   replicationLag,
+  health,
   searchCourses,
   searchKeywords,
   withAdmin,
@@ -163,6 +164,21 @@ describe.skipIf(unavailable)("read replicas (a real hot standby streaming from t
     expect(lag).toMatchObject({ replica: expect.stringContaining(":5442/"), inRecovery: true });
     expect(lag!.lagMs).toBeGreaterThanOrEqual(0);
     expect(lag!.replayLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+  });
+
+  it("sensa-db inspect health checks the replicas the database reads from: ok while they answer, naming one that does not", async () => {
+    await untilReplayed();
+    const healthy = await health(db);
+    expect(healthy.checks.find((c) => c.name === "configured replicas")).toMatchObject({ ok: true });
+    const dead = createDb({ url: t.appUrl!, replicaUrls: [replicaUrl, urlFor("postgres://postgres@127.0.0.1:1/postgres", name, APP_LOGIN)] });
+    try {
+      const report = await health(dead);
+      const replicas = report.checks.find((c) => c.name === "configured replicas")!;
+      expect(replicas.ok).toBe(false);
+      expect(replicas.problems.join("\n")).toMatch(/127\.0\.0\.1:1\/.* does not answer/);
+    } finally {
+      await closeDb(dead);
+    }
   });
 
   describe("with replay paused on the standby", () => {

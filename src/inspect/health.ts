@@ -5,11 +5,12 @@ import { num, queryRows, str } from "../functions/rows.js";
 import { readApplied } from "../migrations/applied.js";
 import { readMigrations } from "../migrations/files.js";
 import { migrationStatus } from "../migrations/status.js";
+import { replicationLag } from "../replicas.js";
 import { readAccess } from "./access.js";
 import { declaredIndexes, platformTableNames } from "./platform.js";
 
 export interface HealthCheck {
-  name: "row-level security" | "indexes" | "migration checksums" | "pending migrations" | "replication";
+  name: "row-level security" | "indexes" | "migration checksums" | "pending migrations" | "replication" | "configured replicas";
   ok: boolean;
   /** One line for a person. */
   summary: string;
@@ -51,6 +52,7 @@ export async function health(db: Database, options: HealthOptions = {}): Promise
     await indexes(db),
     ...(await migrations(db, options.migrationsFolder)),
     await replication(db, options.maxReplicaLagMs ?? DEFAULT_MAX_REPLICA_LAG_MS),
+    ...(await configuredReplicas(db, options.maxReplicaLagMs ?? DEFAULT_MAX_REPLICA_LAG_MS)),
   ];
   return { ok: checks.every((c) => c.ok), checks };
 }
@@ -172,4 +174,21 @@ async function replication(db: Queryable, maxLagMs: number): Promise<HealthCheck
   );
   const hidden = replicas.every((r) => r.state === null) && !(await readAccess(db)).readAllStats;
   return check("replication", problems, `${replicas.length} replica(s)${hidden ? " (their lag is hidden from this role: GRANT pg_monitor)" : ", lag within limits"}`);
+}
+
+/**
+ * The replicas `db` itself reads from (`createDb({ replicaUrls })`, DATABASE_REPLICA_URLS or
+ * PGHOST_REPLICAS), measured from their side as the read-only contexts' routing measures them:
+ * one that does not answer, is not in recovery, or lags past the limit needs attention.
+ */
+async function configuredReplicas(db: Database, maxLagMs: number): Promise<HealthCheck[]> {
+  const lags = await replicationLag(db);
+  if (lags.length === 0) return [];
+  const problems = lags.flatMap((r) => {
+    if (r.lagMs === null) return [`replica ${r.replica} does not answer: read-only contexts run on the primary`];
+    if (r.inRecovery === false) return [`${r.replica} is not a replica (not in recovery): promoted, or listed by mistake`];
+    if (r.lagMs > maxLagMs) return [`replica ${r.replica} is ${Math.round(r.lagMs / 1000)} s behind (limit ${maxLagMs / 1000} s)`];
+    return [];
+  });
+  return [check("configured replicas", problems, `${lags.length} configured replica(s) answering, within ${maxLagMs / 1000} s`)];
 }
