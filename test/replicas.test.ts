@@ -168,16 +168,18 @@ describe.skipIf(unavailable)("read replicas (a real hot standby streaming from t
 
   it("sensa-db inspect health checks the replicas the database reads from: ok while they answer, naming one that does not", async () => {
     await untilReplayed();
-    const healthy = await health(db);
-    expect(healthy.checks.find((c) => c.name === "configured replicas")).toMatchObject({ ok: true });
-    const dead = createDb({ url: t.appUrl!, replicaUrls: [replicaUrl, urlFor("postgres://postgres@127.0.0.1:1/postgres", name, APP_LOGIN)] });
+    // health is the operator's: run as the owner, reading from the standby as the owner too.
+    const asOwner = (...replicaUrls: string[]) => createDb({ url: t.url!, replicaUrls });
+    const standby = urlFor(servers.replicaAdminUrl, name, OWNER);
+    const [live, withDead] = [asOwner(standby), asOwner(standby, urlFor("postgres://postgres@127.0.0.1:1/postgres", name, OWNER))];
     try {
-      const report = await health(dead);
-      const replicas = report.checks.find((c) => c.name === "configured replicas")!;
+      expect((await health(live)).checks.find((c) => c.name === "configured replicas")).toMatchObject({ ok: true });
+      const replicas = (await health(withDead)).checks.find((c) => c.name === "configured replicas")!;
       expect(replicas.ok).toBe(false);
       expect(replicas.problems.join("\n")).toMatch(/127\.0\.0\.1:1\/.* does not answer/);
     } finally {
-      await closeDb(dead);
+      await closeDb(live);
+      await closeDb(withDead);
     }
   });
 
