@@ -242,7 +242,8 @@ export function toDatabaseError(error: unknown): unknown {
     case "42501":
       return /row-level security/i.test(message) ? new RowLevelSecurityError(message, error) : new PermissionDeniedError(message, error);
     case "57014":
-      return /statement timeout/i.test(message) ? new StatementTimeoutError(message, error) : error;
+      // Otherwise cancelled from outside (pg_cancel_backend, a client's cancel request).
+      return /statement timeout/i.test(message) ? new StatementTimeoutError(message, error) : new DatabaseError("QUERY_CANCELED", message, code, error);
     case "55P03":
       return new LockTimeoutError(message, error);
     case "25006":
