@@ -20,7 +20,7 @@ import {
 } from "../src/index.js";
 import { queryRows } from "../src/functions/rows.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
-import { createCourseTree, createUser } from "./support/fixtures.js";
+import { createCourseTree, createUser, twoUsersWithCourses } from "./support/fixtures.js";
 import { createOwnedDatabase, dropDatabase, RUN_PREFIX, TEMPLATE } from "./support/server.js";
 
 // Issue 9, attacked again after the fix, from the app's side: SQL an app service could send
@@ -28,18 +28,13 @@ import { createOwnedDatabase, dropDatabase, RUN_PREFIX, TEMPLATE } from "./suppo
 // On the server every pool here has ONE connection, so the next borrower is the same backend.
 
 let t: TestDatabase;
-let a: { id: string; course: string; sub: string };
-let b: { id: string; course: string; sub: string };
+type Person = Awaited<ReturnType<typeof twoUsersWithCourses>>["a"];
+let a: Person;
+let b: Person;
 
 beforeAll(async () => {
   t = await openTestDatabase();
-  for (const who of ["a", "b"] as const) {
-    const user = await createUser(t.db);
-    const tree = await createCourseTree(t.db, user.id, { title: `Course of ${who}` });
-    const entry = { id: user.id, course: tree.course.id, sub: user.cognitoSub };
-    if (who === "a") a = entry;
-    else b = entry;
-  }
+  ({ a, b } = await twoUsersWithCourses(t.db));
 });
 afterAll(() => t?.close());
 

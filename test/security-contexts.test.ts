@@ -17,7 +17,7 @@ import {
 } from "../src/index.js";
 import { queryRows } from "../src/functions/rows.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
-import { createCourseTree, createUser } from "./support/fixtures.js";
+import { twoUsersWithCourses } from "./support/fixtures.js";
 
 // Issue 9, classes 1 and 7: what one request leaves behind on a pooled connection must never
 // reach the next request. On the server every test here uses a pool of ONE connection, so the
@@ -25,17 +25,13 @@ import { createCourseTree, createUser } from "./support/fixtures.js";
 // connection there too.
 
 let t: TestDatabase;
-let a: { id: string; course: string };
-let b: { id: string; course: string };
+type Person = Awaited<ReturnType<typeof twoUsersWithCourses>>["a"];
+let a: Person;
+let b: Person;
 
 beforeAll(async () => {
   t = await openTestDatabase();
-  for (const who of ["a", "b"] as const) {
-    const user = await createUser(t.db);
-    const tree = await createCourseTree(t.db, user.id, { title: `Course of ${who}` });
-    if (who === "a") a = { id: user.id, course: tree.course.id };
-    else b = { id: user.id, course: tree.course.id };
-  }
+  ({ a, b } = await twoUsersWithCourses(t.db));
 });
 afterAll(() => t?.close());
 

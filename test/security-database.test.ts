@@ -20,7 +20,7 @@ import {
 } from "../src/index.js";
 import { queryRows } from "../src/functions/rows.js";
 import { onServer, openEmptyDatabase, openTestDatabase, type TestDatabase } from "./support/database.js";
-import { createCourseTree, createUser } from "./support/fixtures.js";
+import { twoUsersWithCourses } from "./support/fixtures.js";
 
 // Issue 9, classes 2 to 6 and 8: the boundary between users at the level of the database, its
 // roles and its functions, attacked from the app's side. Everything migrates as the
@@ -28,17 +28,13 @@ import { createCourseTree, createUser } from "./support/fixtures.js";
 // session cannot show.
 
 let t: TestDatabase;
-let a: { id: string; course: string };
-let b: { id: string; course: string };
+type Person = Awaited<ReturnType<typeof twoUsersWithCourses>>["a"];
+let a: Person;
+let b: Person;
 
 beforeAll(async () => {
   t = await openTestDatabase();
-  for (const who of ["a", "b"] as const) {
-    const user = await createUser(t.db);
-    const tree = await createCourseTree(t.db, user.id, { title: `Biology of ${who}` });
-    if (who === "a") a = { id: user.id, course: tree.course.id };
-    else b = { id: user.id, course: tree.course.id };
-  }
+  ({ a, b } = await twoUsersWithCourses(t.db, "Biology of"));
 });
 afterAll(() => t?.close());
 

@@ -78,3 +78,13 @@ export async function createCourseTree(
     return { course: course!, document: document!, processed: processed!, chapters: chapterRows, keyword: keyword! };
   });
 }
+
+/** Users "a" and "b", each owning one course titled `${prefix} a` / `${prefix} b`: the attacker and the victim. */
+export async function twoUsersWithCourses(db: Database, prefix = "Course of") {
+  const make = async (who: "a" | "b") => {
+    const user = await createUser(db);
+    const tree = await createCourseTree(db, user.id, { title: `${prefix} ${who}` });
+    return { id: user.id, course: tree.course.id, sub: user.cognitoSub };
+  };
+  return { a: await make("a"), b: await make("b") };
+}
