@@ -68,6 +68,8 @@ const optionsInput = z.object({
  *   cursors WITH HOLD, LISTENs and advisory locks are undone before COMMIT;
  * - once `fn` settles, `tx` refuses every query (ContextClosedError), so a query `fn` did not
  *   await never runs in someone else's transaction;
+ * - `fn` cannot end the transaction itself: COMMIT, ROLLBACK, END, ABORT and PREPARE TRANSACTION
+ *   through `tx` are refused (TransactionControlError), one statement per query;
  * - a connection whose COMMIT or ROLLBACK did not complete is destroyed, not returned to the pool.
  *
  * ```ts

@@ -48,19 +48,27 @@ export async function createTestDb(): Promise<Database> {
   return wrapPglite(client);
 }
 
+/**
+ * Does to a new embedded database what a superuser does on RDS before handing a database to its
+ * owner: creates the extensions (the owner cannot), a non-superuser `owner` role owning the
+ * database, and switches the session to it, so everything after is subject to row-level security.
+ * This package's own test harness prepares its embedded databases the same way.
+ */
+export async function handOverToOwner(client: PGlite, owner: string): Promise<void> {
+  await client.exec(`
+    CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
+    CREATE EXTENSION IF NOT EXISTS vector;
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE ROLE ${owner} NOSUPERUSER NOBYPASSRLS CREATEROLE CREATEDB;
+    ALTER DATABASE postgres OWNER TO ${owner};
+    SET ROLE ${owner};
+  `);
+}
+
 async function migratedTemplate(): Promise<Blob> {
   const client = await PGlite.create({ extensions: embeddedExtensions });
   try {
-    // What a superuser does on RDS before handing the database to its owner: the extensions
-    // (the owner cannot create them), then ownership.
-    await client.exec(`
-      CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
-      CREATE EXTENSION IF NOT EXISTS vector;
-      CREATE EXTENSION IF NOT EXISTS pg_trgm;
-      CREATE ROLE ${TEST_DB_OWNER} NOSUPERUSER NOBYPASSRLS CREATEROLE CREATEDB;
-      ALTER DATABASE postgres OWNER TO ${TEST_DB_OWNER};
-      SET ROLE ${TEST_DB_OWNER};
-    `);
+    await handOverToOwner(client, TEST_DB_OWNER);
     await migrate(wrapPglite(client));
     return await client.dumpDataDir("none");
   } finally {

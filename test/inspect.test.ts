@@ -188,7 +188,7 @@ describe("slow-queries (needs pg_stat_statements)", () => {
 
   it.skipIf(!onServer())("lists statements of this database by mean time when pg_stat_statements is loaded (server with it preloaded)", async (ctx) => {
     const [loaded] = await t.superuserRows("SELECT current_setting('shared_preload_libraries') ~ 'pg_stat_statements' AS yes");
-    if (!loaded!.yes) ctx.skip(); // the shared 5432 cluster here does not preload it; .ci's cluster should
+    if (!loaded!.yes) ctx.skip(); // .ci/run preloads it; a cluster that does not is covered by the test above
     const d = await own();
     await d.superuserRows("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
     // pg_stat_statements replaces constants with $n but keeps comments: the marker is a comment.

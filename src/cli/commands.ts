@@ -42,9 +42,13 @@ export const commands: Record<string, Command> = {
     summary: "apply pending migrations (locked, atomic, checksum-verified)",
     usage: `Usage: sensa-db migrate [--url <url>] [--json]
 
-Applies every pending migration of drizzle/ in one transaction, under an advisory lock so two
-deploys migrating at once apply each migration once. Refuses if an applied migration's file was
-edited (see sensa-db verify). Logs each migration in migrations_log.`,
+Applies every pending migration of drizzle/ in one transaction (a migration marked
+"-- sensa-db: no-transaction", e.g. CREATE INDEX CONCURRENTLY, runs alone, statement by
+statement), under an advisory lock so two deploys migrating at once apply each migration once.
+A statement waiting for a table lock gives up after 5 s and the attempt is retried from scratch
+(10 times, pausing 1 s and doubling). Refuses if an applied migration's file was edited (see
+sensa-db verify) or if the server is a read replica. Logs each migration in migrations_log, and
+re-applies the database's privileges (no CONNECT or TEMPORARY for PUBLIC) on every run.`,
     async run(ctx) {
       const result = await migrate(ctx.db, { appliedVia: "sensa-db" });
       const text = result.applied.length
@@ -74,8 +78,10 @@ and when it was applied. Exit code 0 even with pending migrations; 1 if one has 
     summary: "undo the last migration (or down to --to), in one transaction",
     usage: `Usage: sensa-db rollback [--to <name>] [--dry-run] [--force] [--url <url>] [--json]
 
-Undoes the last applied migration by running drizzle/rollback/<name>.sql, removes it from
-Drizzle's bookkeeping (so migrate applies it again) and logs it in migrations_log.
+Undoes the last applied migration by running drizzle/rollback/<name>.sql, in one transaction,
+removes it from Drizzle's bookkeeping (so migrate applies it again) and logs it in migrations_log.
+The plan is made before waiting for the migration lock and checked once it is held: a second
+rollback started at the same time stops (exit 1, nothing changed) instead of undoing another.
   --to <name>  undo every migration applied after <name>; <name> stays applied
   --dry-run    print the plan, change nothing
   --force      allow a rollback that drops tables or columns holding rows`,

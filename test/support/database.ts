@@ -5,6 +5,7 @@ import { inject } from "vitest";
 import { closeDb, createDb, type Database } from "../../src/connection.js";
 import { embeddedExtensions, wrapPglite } from "../../src/embedded.js";
 import { migrate } from "../../src/migrations/migrate.js";
+import { handOverToOwner } from "../../src/testing.js";
 import { throughPooler } from "./replica.js";
 import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, RUN_PREFIX, TEMPLATE, urlFor, withClient } from "./server.js";
 
@@ -84,14 +85,7 @@ async function open({ migrated }: { migrated: boolean }): Promise<TestDatabase> 
  */
 async function openEmbedded(migrated: boolean): Promise<TestDatabase> {
   const pglite = await PGlite.create({ extensions: embeddedExtensions });
-  await pglite.exec(`
-    CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
-    CREATE EXTENSION IF NOT EXISTS vector;
-    CREATE EXTENSION IF NOT EXISTS pg_trgm;
-    CREATE ROLE ${OWNER} NOSUPERUSER NOBYPASSRLS CREATEROLE CREATEDB;
-    ALTER DATABASE postgres OWNER TO ${OWNER};
-    SET ROLE ${OWNER};
-  `);
+  await handOverToOwner(pglite, OWNER);
   const db = wrapPglite(pglite);
   if (migrated) await migrate(db);
   return {
