@@ -3,8 +3,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateDrizzleJson, generateMigration } from "drizzle-kit/api";
 import { describe, expect, it } from "vitest";
-import { bundleHash, readSqlSources, recordedBundleHash } from "../src/authoring/sql-bundle.js";
-import { splitSql } from "../src/authoring/split-sql.js";
+import { planSqlMigration } from "../src/authoring/sql-plan.js";
+import { readSqlOrder, readSqlSources } from "../src/authoring/sql-sources.js";
+import { latestSqlState } from "../src/authoring/sql-state.js";
 import { defaultMigrationsFolder, readMigrations } from "../src/migrations/files.js";
 import { markerStatement } from "../src/migrations/marker.js";
 import * as schema from "../src/schema/index.js";
@@ -23,12 +24,11 @@ describe("drizzle/", () => {
     expect(await generateMigration(snapshot, current), `schema changed after ${last.name}: run npm run db:generate`).toEqual([]);
   });
 
-  it("has no sql/ change pending: the last bundle migration holds sql/ as it is", () => {
-    const bundles = migrations.filter((m) => recordedBundleHash(readFileSync(join(folder, `${m.name}.sql`), "utf8")));
-    const last = bundles.at(-1)!;
-    expect(recordedBundleHash(readFileSync(join(folder, `${last.name}.sql`), "utf8")), "sql/ changed: run npm run db:generate").toBe(
-      bundleHash(readSqlSources(join(folder, "..", "sql"))),
-    );
+  it("has no sql/ change pending: sql/ is as the last migration written from it left it", async () => {
+    const sqlDir = join(folder, "..", "sql");
+    const order = readSqlOrder(sqlDir);
+    const plan = await planSqlMigration(latestSqlState(folder), await readSqlSources(sqlDir, order), order);
+    expect(plan && [...plan.added, ...plan.changed, ...plan.dropped], "sql/ changed: run npm run db:generate").toBeUndefined();
   });
 
   it.each(migrations.map((m) => [m.name, m] as const))("%s ends with the marker that names it in migrations_log", (name, m) => {
@@ -42,23 +42,5 @@ describe("drizzle/", () => {
   it("passes drizzle-kit check", () => {
     const out = execFileSync("npx", ["drizzle-kit", "check"], { cwd: join(folder, ".."), encoding: "utf8" });
     expect(out).toMatch(/Everything's fine/);
-  });
-});
-
-describe("the SQL splitter", () => {
-  it("splits at top-level semicolons only, keeping quoted and dollar-quoted ones", () => {
-    const script = `-- a comment; not a statement
-CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT 'a;b' $$;
-SELECT 'it''s; fine', "odd;name" FROM t; /* block; comment */
-DO $body$ BEGIN PERFORM 1; END $body$`;
-    expect(splitSql(script)).toEqual([
-      `CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT 'a;b' $$;`,
-      `SELECT 'it''s; fine', "odd;name" FROM t;`,
-      `/* block; comment */\nDO $body$ BEGIN PERFORM 1; END $body$;`,
-    ]);
-  });
-
-  it("rejects an unterminated dollar quote rather than guessing", () => {
-    expect(() => splitSql("DO $$ BEGIN")).toThrow(/unterminated dollar quote/);
   });
 });

@@ -2,11 +2,11 @@
  * `npm run db:generate [-- --name=<name>]`: brings drizzle/ up to date with src/schema and sql/.
  *
  * 1. drizzle-kit generate writes a migration for any change to the Drizzle schema.
- * 2. When sql/ differs from the last bundle migration, a new custom migration holds all of
- *    sql/ again (every file is idempotent, so re-applying the whole bundle is safe and a
- *    reader finds the current definition of every object in one migration).
- * 3. Each new migration gets the marker that names it in migrations_log, and its rollback in
- *    drizzle/rollback/<name>.sql: generated for schema and bundle migrations; a hand-written
+ * 2. When sql/ differs from the state the last migration left it in (drizzle/meta/_sql/), a
+ *    custom migration holds only the files that changed, were added or dropped, and the files
+ *    sql/ORDER re-runs after them, with its rollback (sql-migration.ts, sql-plan.ts).
+ * 3. Each new schema migration gets the marker that names it in migrations_log, and its
+ *    rollback in drizzle/rollback/<name>.sql, generated from the snapshots; a hand-written
  *    custom migration needs a hand-written rollback (test/migrations fails until it has one).
  *    A schema migration that only adds indexes becomes non-transactional, each index built
  *    CONCURRENTLY (writes go on during the build).
@@ -18,16 +18,13 @@ import { join } from "node:path";
 import { generateMigration } from "drizzle-kit/api";
 import { BREAKPOINT, splitStatements } from "../migrations/files.js";
 import { markerStatement } from "../migrations/marker.js";
-import { LOAD_EXTENSION_LIBRARIES } from "../migrations/extension-libraries.js";
 import { formatFinding, lintMigrations } from "../migrations/lint.js";
 import { concurrentIndexMigration } from "../migrations/non-transactional.js";
-import { bundleHash, joinStatements, readSqlSources, recordedBundleHash, renderBundle, renderTeardown } from "./sql-bundle.js";
+import { generateSqlMigration } from "./sql-migration.js";
+import { readJournal, type Journal } from "./sql-state.js";
 
 const root = process.cwd();
 const drizzleDir = join(root, "drizzle");
-const journalPath = join(drizzleDir, "meta", "_journal.json");
-type Journal = { entries: Array<{ idx: number; tag: string; when: number }> };
-const readJournal = (): Journal => JSON.parse(readFileSync(journalPath, "utf8")) as Journal;
 const migrationPath = (tag: string) => join(drizzleDir, `${tag}.sql`);
 const rollbackPath = (tag: string) => join(drizzleDir, "rollback", `${tag}.sql`);
 
@@ -36,35 +33,45 @@ function drizzleKit(...args: string[]): void {
 }
 
 const nameArg = process.argv.find((a) => a.startsWith("--name="));
-const before = new Set(readJournal().entries.map((e) => e.tag));
+const before = new Set(readJournal(drizzleDir).entries.map((e) => e.tag));
 
 drizzleKit(...(nameArg ? [nameArg] : []));
+const schemaEntries = readJournal(drizzleDir).entries.filter((e) => !before.has(e.tag));
 
-const sources = readSqlSources(join(root, "sql"));
-const bundles = readJournal().entries.filter((e) => recordedBundleHash(readFileSync(migrationPath(e.tag), "utf8")));
-const lastBundle = bundles.at(-1);
-if (!lastBundle || recordedBundleHash(readFileSync(migrationPath(lastBundle.tag), "utf8")) !== bundleHash(sources)) {
-  drizzleKit("--custom", "--name=sql_objects");
-  const tag = readJournal().entries.at(-1)!.tag;
-  writeFileSync(migrationPath(tag), renderBundle(sources));
-  console.log(`sql/ changed: wrote drizzle/${tag}.sql`);
+const fromSql = await generateSqlMigration({ sqlDir: join(root, "sql"), drizzleDir });
+if (fromSql) {
+  const { tag, plan } = fromSql;
+  const list = (what: string, files: string[]) => (files.length ? [`${what}: ${files.join(", ")}`] : []);
+  console.log(
+    `sql/ changed: wrote drizzle/${tag}.sql and drizzle/rollback/${tag}.sql (` +
+      [
+        ...list("new", plan.added),
+        ...list("changed", plan.changed),
+        ...list("re-run", plan.rerun.map((r) => r.file)),
+        ...list("@down of removed", plan.dropped),
+        ...list("removed, objects kept", plan.kept),
+      ].join("; ") +
+      ")",
+  );
+  if (plan.staleRemovedLines.length) {
+    console.log(`sql/ORDER: the "removed" lines for ${plan.staleRemovedLines.join(", ")} are done with and can be deleted`);
+  }
 } else {
-  console.log("sql/ unchanged since the last bundle migration");
+  console.log("sql/ unchanged since the last migration written from it");
 }
 
-const entries = readJournal().entries;
 mkdirSync(join(drizzleDir, "rollback"), { recursive: true });
-for (const entry of entries.filter((e) => !before.has(e.tag))) {
+for (const entry of schemaEntries) {
   const path = migrationPath(entry.tag);
   let text = readFileSync(path, "utf8");
-  const concurrent = recordedBundleHash(text) ? undefined : concurrentIndexMigration(splitStatements(text));
+  const concurrent = concurrentIndexMigration(splitStatements(text));
   if (concurrent) {
     text = concurrent;
     console.log(`drizzle/${entry.tag}.sql only adds indexes: made non-transactional, each index built CONCURRENTLY`);
   }
   writeFileSync(path, `${text.trimEnd()}\n${BREAKPOINT}\n${markerStatement(entry.tag)}\n`);
 
-  const rollback = await rollbackFor(entry, text);
+  const rollback = await rollbackFor(entry);
   if (rollback === undefined) {
     console.log(`drizzle/${entry.tag}.sql is a hand-written migration: write its rollback in drizzle/rollback/${entry.tag}.sql`);
   } else if (!existsSync(rollbackPath(entry.tag))) {
@@ -73,7 +80,7 @@ for (const entry of entries.filter((e) => !before.has(e.tag))) {
   }
 }
 
-lintNew(entries.filter((e) => !before.has(e.tag)).map((e) => e.tag));
+lintNew([...schemaEntries.map((e) => e.tag), ...(fromSql ? [fromSql.tag] : [])]);
 
 /** squawk on the migrations just written: printed here, so they are reviewed before CI fails on them. */
 function lintNew(tags: string[]): void {
@@ -91,21 +98,8 @@ function lintNew(tags: string[]): void {
   }
 }
 
-async function rollbackFor(entry: Journal["entries"][number], text: string): Promise<string | undefined> {
+async function rollbackFor(entry: Journal["entries"][number]): Promise<string | undefined> {
   const header = `-- Rollback of drizzle/${entry.tag}.sql, generated by npm run db:generate. Applied by sensa-db rollback.\n`;
-  if (recordedBundleHash(text)) {
-    // Remove what sql/ creates, then restore the previous bundle's definitions, if any.
-    const previous = bundles.filter((b) => b.idx < entry.idx).at(-1);
-    const restore = previous
-      ? [
-          LOAD_EXTENSION_LIBRARIES,
-          ...splitStatements(readFileSync(migrationPath(previous.tag), "utf8")).filter(
-            (s) => !s.includes("sensa.migration_name") && s !== LOAD_EXTENSION_LIBRARIES,
-          ),
-        ]
-      : [];
-    return header + joinStatements([...renderTeardown(sources), ...restore]);
-  }
   const snapshot = (idx: number) => join(drizzleDir, "meta", `${String(idx).padStart(4, "0")}_snapshot.json`);
   const cur = JSON.parse(readFileSync(snapshot(entry.idx), "utf8"));
   const prev = entry.idx > 0 ? JSON.parse(readFileSync(snapshot(entry.idx - 1), "utf8")) : undefined;
@@ -114,5 +108,5 @@ async function rollbackFor(entry: Journal["entries"][number], text: string): Pro
   }
   // The schema diff run backwards: from this migration's snapshot to the one before it.
   const statements = await generateMigration(cur, prev);
-  return header + joinStatements(statements);
+  return header + statements.join(`\n${BREAKPOINT}\n`) + "\n";
 }

@@ -1,60 +1,85 @@
+import { loadModule, parseSync, scanSync } from "libpg-query";
+
 /**
- * Splits a SQL script into statements at top-level semicolons, respecting quotes, dollar
- * quoting and comments, so each statement can be run on its own. PGlite runs one statement
- * per query, and Drizzle's migrator runs each `--> statement-breakpoint` chunk as one query.
- * Comments that stand alone between statements are dropped; comments inside one are kept.
+ * SQL read with PostgreSQL's own parser (libpg-query: the server's grammar and lexer compiled to
+ * WebAssembly), so quoting, `E'…'` escapes, nested comments, dollar quotes and `BEGIN ATOMIC …
+ * END` bodies split exactly as the server would run them. Used by `npm run db:generate` only
+ * (a devDependency): migrations are split at run time on Drizzle's `--> statement-breakpoint`.
  */
-export function splitSql(script: string): string[] {
-  const statements: string[] = [];
-  let start = 0;
-  let i = 0;
-  const n = script.length;
-  const push = (end: number) => {
-    const text = stripLeadingComments(script.slice(start, end)).trim();
-    if (text.length > 0) statements.push(text.endsWith(";") ? text : text + ";");
-  };
-  while (i < n) {
-    const c = script[i]!;
-    if (c === "-" && script[i + 1] === "-") {
-      const eol = script.indexOf("\n", i);
-      i = eol === -1 ? n : eol + 1;
-    } else if (c === "/" && script[i + 1] === "*") {
-      const close = script.indexOf("*/", i + 2);
-      i = close === -1 ? n : close + 2;
-    } else if (c === "'" || c === '"') {
-      i = skipQuoted(script, i, c);
-    } else if (c === "$") {
-      const tag = /^\$[A-Za-z_][A-Za-z0-9_]*\$|^\$\$/.exec(script.slice(i, i + 64));
-      if (tag) {
-        const close = script.indexOf(tag[0], i + tag[0].length);
-        if (close === -1) throw new Error(`unterminated dollar quote ${tag[0]}`);
-        i = close + tag[0].length;
-      } else i++;
-    } else if (c === ";") {
-      push(i + 1);
-      start = ++i;
-    } else i++;
+
+let loading: Promise<void> | undefined;
+const ready = () => (loading ??= loadModule());
+
+const COMMENT_TOKENS = new Set(["SQL_COMMENT", "C_COMMENT"]);
+
+/** A script PostgreSQL's parser rejects: the message, and where (1-based line of the script). */
+export class SqlSyntaxError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly line: number,
+  ) {
+    super(`${reason} (line ${line})`);
+    this.name = "SqlSyntaxError";
   }
-  push(n);
+}
+
+/**
+ * Splits a script into its statements, each as written, ending with `;`. Comments between
+ * statements are dropped, comments inside one are kept. Throws SqlSyntaxError on a script
+ * the server would refuse to parse.
+ *
+ * ```ts
+ * await splitSql("SELECT E'it\\'s'; /* a /* b *\/ c *\/ SELECT 2");
+ * // ["SELECT E'it\\'s';", "SELECT 2;"]
+ * ```
+ */
+export async function splitSql(script: string): Promise<string[]> {
+  await ready();
+  // The parser's positions are byte offsets into the UTF-8 text.
+  const bytes = Buffer.from(script, "utf8");
+  const { stmts } = parse(script, bytes);
+  const tokens = scanSync(script).tokens.filter((t) => !COMMENT_TOKENS.has(t.tokenName));
+  const statements: string[] = [];
+  for (const raw of stmts ?? []) {
+    const start = raw.stmt_location ?? 0;
+    // stmt_len stops before the `;`; the last statement without one runs to the end.
+    const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
+    const inside = tokens.filter((t) => t.start >= start && t.end <= end && t.text !== ";");
+    if (inside.length === 0) continue;
+    statements.push(bytes.subarray(inside[0]!.start, inside.at(-1)!.end).toString("utf8") + ";");
+  }
   return statements;
 }
 
-function skipQuoted(s: string, from: number, quote: string): number {
-  let i = from + 1;
-  while (i < s.length) {
-    if (s[i] === quote) {
-      if (s[i + 1] === quote) i += 2; // '' or "" is an escaped quote
-      else return i + 1;
-    } else i++;
-  }
-  throw new Error(`unterminated ${quote} quote`);
+/**
+ * What a statement means to the server, without its layout: the parse tree with source
+ * positions left out. Whitespace and comments outside string constants do not change it; a
+ * function body is a string constant, so any edit inside one does (it is what the catalog
+ * stores as the function's source).
+ */
+export async function statementShape(statement: string): Promise<string> {
+  await ready();
+  return JSON.stringify(parse(statement, Buffer.from(statement, "utf8")).stmts ?? [], (key, value: unknown) =>
+    key === "location" || key === "stmt_location" || key === "stmt_len" ? undefined : value,
+  );
 }
 
-function stripLeadingComments(text: string): string {
-  let t = text.trimStart();
-  while (t.startsWith("--")) {
-    const eol = t.indexOf("\n");
-    t = eol === -1 ? "" : t.slice(eol + 1).trimStart();
+/** True when two lists of statements mean the same to the server (see statementShape). */
+export async function sameStatements(a: string[], b: string[]): Promise<boolean> {
+  if (a.length !== b.length) return false;
+  for (const [i, statement] of a.entries()) {
+    if ((await statementShape(statement)) !== (await statementShape(b[i]!))) return false;
   }
-  return t;
+  return true;
+}
+
+function parse(script: string, bytes: Buffer) {
+  try {
+    return parseSync(script);
+  } catch (error) {
+    const details = (error as { sqlDetails?: { message: string; cursorPosition: number } }).sqlDetails;
+    if (!details) throw error;
+    const line = bytes.subarray(0, details.cursorPosition).toString("utf8").split("\n").length;
+    throw new SqlSyntaxError(details.message, line);
+  }
 }
