@@ -1,31 +1,3 @@
-import { sql } from "drizzle-orm";
-import { bigint, check, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
-
-/**
- * The audit trail of schema changes the platform spec asks for
- * (`SELECT * FROM migrations_log ORDER BY applied_at`): one row each time a migration is applied
- * or rolled back, however it was applied. Rows are written by the `log_drizzle_migration` trigger
- * on Drizzle's own bookkeeping table and by `sensa-db rollback`, never by hand.
- */
-export const migrationsLog = pgTable(
-  "migrations_log",
-  {
-    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-    /** The migration's file name without `.sql`, e.g. `0001_schema`. */
-    migrationName: text("migration_name").notNull(),
-    /** sha256 of the migration file, as Drizzle computes it. */
-    checksum: text("checksum").notNull(),
-    direction: text("direction").notNull(),
-    /** `sensa-db`, `migrate()` or `drizzle-kit`: who ran it. */
-    appliedVia: text("applied_via").notNull(),
-    appliedBy: text("applied_by").notNull().default(sql`current_user`),
-    appliedAt: timestamp("applied_at", { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
-    durationMs: integer("duration_ms"),
-  },
-  (t) => [
-    index("migrations_log_applied_at_idx").on(t.appliedAt),
-    check("migrations_log_direction_check", sql`${t.direction} IN ('up', 'down')`),
-  ],
-);
-
-export type MigrationLogEntry = typeof migrationsLog.$inferSelect;
+// The migrations_log table is part of the schema (src/schema/migrations_log.ts), so drizzle-kit
+// knows it and `push` never proposes to drop it; kept here for the importers of this path.
+export { migrationsLog, type MigrationLogEntry } from "../schema/migrations_log.js";

@@ -1,6 +1,7 @@
 import { relations, sql } from "drizzle-orm";
 import { check, index, integer, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
-import { embedding, id, inheritedDefault, ownerDefault, timestamps } from "./columns.js";
+import { embedding, id, timestamps } from "./columns.js";
+import { inheritedCourseColumn, ownerColumn, ownerPolicies } from "./ownership.js";
 import { users } from "./users.js";
 import { courses } from "./courses.js";
 import { processedDocuments } from "./processed_documents.js";
@@ -15,14 +16,8 @@ export const chapters = pgTable(
       .notNull()
       .references(() => processedDocuments.id, { onDelete: "cascade" }),
     /** Copied from the processed document by the `inherit_owner` trigger. */
-    courseId: uuid("course_id")
-      .notNull()
-      .default(inheritedDefault)
-      .references(() => courses.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .default(ownerDefault)
-      .references(() => users.id, { onDelete: "cascade" }),
+    ...inheritedCourseColumn(),
+    ...ownerColumn(),
     /** 1-based position in the document. */
     chapterNumber: integer("chapter_number").notNull(),
     title: text("title").notNull(),
@@ -37,6 +32,7 @@ export const chapters = pgTable(
     index("chapters_user_id_idx").on(t.userId),
     index("chapters_embedding_idx").using("hnsw", t.embedding.op("vector_cosine_ops")),
     check("chapters_chapter_number_check", sql`${t.chapterNumber} >= 1`),
+    ...ownerPolicies(t.userId),
   ],
 );
 

@@ -15,16 +15,9 @@ export const timestamps = {
 export const embedding = () => vector("embedding", { dimensions: EMBEDDING_DIMENSIONS });
 
 /**
- * The owning user of a row. Row-level security filters every user-data table by this one
- * indexed column, so policies never join up the ownership chain. It defaults to the RLS
- * context's user; on child tables the `inherit_owner` trigger overwrites it with the parent's
- * owner, so it can never disagree with the chain it summarises.
+ * The RLS context's user (sql/context/current_user_id.sql), the default owner of a new row: see
+ * ownerColumn in ownership.ts. A call rather than the expression inside it: drizzle-kit's push
+ * reads a default back by cutting it at its first `::`, so an expression with a cast never
+ * matched and push re-set nine defaults on every run.
  */
-export const ownerDefault = sql`(nullif(current_setting('app.current_user_id', true), ''))::uuid`;
-
-/**
- * A NOT NULL column that the `inherit_owner` trigger copies from the parent row before the
- * constraint is checked, so inserts may leave it out (the DEFAULT NULL makes that visible to
- * Drizzle's insert types).
- */
-export const inheritedDefault = sql`null`;
+export const ownerDefault = sql`app_current_user_id()`;

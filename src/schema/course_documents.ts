@@ -1,6 +1,7 @@
 import { relations, sql } from "drizzle-orm";
 import { bigint, check, index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { id, ownerDefault, timestamps } from "./columns.js";
+import { id, timestamps } from "./columns.js";
+import { ownerColumn, ownerPolicies } from "./ownership.js";
 import { processingStatus } from "./enums.js";
 import { users } from "./users.js";
 import { courses } from "./courses.js";
@@ -15,10 +16,7 @@ export const courseDocuments = pgTable(
       .notNull()
       .references(() => courses.id, { onDelete: "cascade" }),
     /** Copied from the course by the `inherit_owner` trigger. */
-    userId: uuid("user_id")
-      .notNull()
-      .default(ownerDefault)
-      .references(() => users.id, { onDelete: "cascade" }),
+    ...ownerColumn(),
     fileName: text("file_name").notNull(),
     /** Where the upload lives in the documents bucket; one object, one document. */
     s3Key: text("s3_key").notNull().unique("course_documents_s3_key_unique"),
@@ -36,6 +34,7 @@ export const courseDocuments = pgTable(
     index("course_documents_user_id_idx").on(t.userId),
     index("course_documents_processing_status_idx").on(t.processingStatus),
     check("course_documents_file_size_bytes_check", sql`${t.fileSizeBytes} >= 0`),
+    ...ownerPolicies(t.userId),
   ],
 );
 

@@ -1,6 +1,7 @@
 import { relations } from "drizzle-orm";
-import { boolean, index, pgTable, text, uuid } from "drizzle-orm/pg-core";
-import { id, ownerDefault, timestamps } from "./columns.js";
+import { boolean, index, pgTable, text } from "drizzle-orm/pg-core";
+import { id, timestamps } from "./columns.js";
+import { ownerColumn, ownerPolicies } from "./ownership.js";
 import { users } from "./users.js";
 import { courseDocuments } from "./course_documents.js";
 
@@ -8,10 +9,7 @@ export const courses = pgTable(
   "courses",
   {
     id: id(),
-    userId: uuid("user_id")
-      .notNull()
-      .default(ownerDefault)
-      .references(() => users.id, { onDelete: "cascade" }),
+    ...ownerColumn(),
     title: text("title").notNull(),
     description: text("description"),
     subject: text("subject"),
@@ -23,6 +21,7 @@ export const courses = pgTable(
     // search_courses ranks by trigram similarity on the title (and description, less weighted).
     index("courses_title_trgm_idx").using("gin", t.title.op("gin_trgm_ops")),
     index("courses_description_trgm_idx").using("gin", t.description.op("gin_trgm_ops")),
+    ...ownerPolicies(t.userId),
   ],
 );
 

@@ -1,4 +1,5 @@
-// The platform's schema: 5 enums and 10 tables, one file each, re-exported here for Drizzle.
+// The platform's schema: 5 enums, 10 tables and the migrations log, one file each, re-exported here
+// for Drizzle (and drizzle-kit: a table missing here is one `push` would propose to drop).
 export * from "./enums.js";
 export { EMBEDDING_DIMENSIONS } from "./columns.js";
 export * from "./users.js";
@@ -11,3 +12,5 @@ export * from "./keywords.js";
 export * from "./relationships.js";
 export * from "./user_annotations.js";
 export * from "./user_progress.js";
+export * from "./migrations_log.js";
+export { adminRole, inheritedCourseColumn, ownerColumn, ownerPolicies, ownerPolicyNames } from "./ownership.js";

@@ -1,6 +1,7 @@
 import { relations, sql } from "drizzle-orm";
 import { check, index, pgTable, real, text, unique, uuid } from "drizzle-orm/pg-core";
-import { embedding, id, inheritedDefault, ownerDefault, timestamps } from "./columns.js";
+import { embedding, id, timestamps } from "./columns.js";
+import { inheritedCourseColumn, ownerColumn, ownerPolicies } from "./ownership.js";
 import { complexityLevel } from "./enums.js";
 import { users } from "./users.js";
 import { courses } from "./courses.js";
@@ -16,14 +17,8 @@ export const keywords = pgTable(
       .notNull()
       .references(() => chapters.id, { onDelete: "cascade" }),
     /** Copied from the chapter by the `inherit_owner` trigger; search_keywords filters by it. */
-    courseId: uuid("course_id")
-      .notNull()
-      .default(inheritedDefault)
-      .references(() => courses.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .default(ownerDefault)
-      .references(() => users.id, { onDelete: "cascade" }),
+    ...inheritedCourseColumn(),
+    ...ownerColumn(),
     term: text("term").notNull(),
     definition: text("definition"),
     complexityLevel: complexityLevel("complexity_level"),
@@ -39,6 +34,7 @@ export const keywords = pgTable(
     index("keywords_term_trgm_idx").using("gin", t.term.op("gin_trgm_ops")),
     index("keywords_embedding_idx").using("hnsw", t.embedding.op("vector_cosine_ops")),
     check("keywords_importance_check", sql`${t.importance} >= 0 AND ${t.importance} <= 1`),
+    ...ownerPolicies(t.userId),
   ],
 );
 

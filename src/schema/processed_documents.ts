@@ -1,6 +1,7 @@
 import { relations } from "drizzle-orm";
 import { index, jsonb, pgTable, text, uuid } from "drizzle-orm/pg-core";
-import { embedding, id, inheritedDefault, ownerDefault, timestamps } from "./columns.js";
+import { embedding, id, timestamps } from "./columns.js";
+import { inheritedCourseColumn, ownerColumn, ownerPolicies } from "./ownership.js";
 import { complexityLevel } from "./enums.js";
 import { users } from "./users.js";
 import { courses } from "./courses.js";
@@ -24,14 +25,8 @@ export const processedDocuments = pgTable(
       .unique("processed_documents_document_id_unique")
       .references(() => courseDocuments.id, { onDelete: "cascade" }),
     /** Copied from the document by the `inherit_owner` trigger. */
-    courseId: uuid("course_id")
-      .notNull()
-      .default(inheritedDefault)
-      .references(() => courses.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .default(ownerDefault)
-      .references(() => users.id, { onDelete: "cascade" }),
+    ...inheritedCourseColumn(),
+    ...ownerColumn(),
     title: text("title").notNull(),
     summary: text("summary"),
     conceptMap: jsonb("concept_map").$type<ConceptMap>().notNull().default({}),
@@ -45,6 +40,7 @@ export const processedDocuments = pgTable(
     index("processed_documents_course_id_idx").on(t.courseId),
     index("processed_documents_user_id_idx").on(t.userId),
     index("processed_documents_embedding_idx").using("hnsw", t.embedding.op("vector_cosine_ops")),
+    ...ownerPolicies(t.userId),
   ],
 );
 

@@ -1,6 +1,7 @@
 import { relations, sql } from "drizzle-orm";
 import { check, index, pgTable, real, text, unique, uuid } from "drizzle-orm/pg-core";
-import { id, ownerDefault, timestamps } from "./columns.js";
+import { id, timestamps } from "./columns.js";
+import { ownerColumn, ownerPolicies } from "./ownership.js";
 import { users } from "./users.js";
 import { keywords } from "./keywords.js";
 
@@ -16,10 +17,7 @@ export const relationships = pgTable(
       .notNull()
       .references(() => keywords.id, { onDelete: "cascade" }),
     /** Copied from the source keyword by the `inherit_owner` trigger. */
-    userId: uuid("user_id")
-      .notNull()
-      .default(ownerDefault)
-      .references(() => users.id, { onDelete: "cascade" }),
+    ...ownerColumn(),
     /** e.g. `is_a`, `part_of`, `causes`, `related_to`: open-ended, as extraction models name them. */
     relationshipType: text("relationship_type").notNull(),
     /** Confidence of the edge, 0 to 1. */
@@ -33,6 +31,7 @@ export const relationships = pgTable(
     index("relationships_user_id_idx").on(t.userId),
     check("relationships_strength_check", sql`${t.strength} >= 0 AND ${t.strength} <= 1`),
     check("relationships_no_self_loop_check", sql`${t.sourceKeywordId} <> ${t.targetKeywordId}`),
+    ...ownerPolicies(t.userId),
   ],
 );
 

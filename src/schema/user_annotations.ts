@@ -1,6 +1,7 @@
 import { relations, sql } from "drizzle-orm";
-import { check, index, jsonb, pgTable, smallint, text, uuid } from "drizzle-orm/pg-core";
-import { id, ownerDefault, timestamps } from "./columns.js";
+import { check, foreignKey, index, jsonb, pgPolicy, pgTable, smallint, text, uuid } from "drizzle-orm/pg-core";
+import { id, timestamps } from "./columns.js";
+import { ownerColumn, ownerPolicies } from "./ownership.js";
 import { feedbackType } from "./enums.js";
 import { users } from "./users.js";
 import { processedDocuments } from "./processed_documents.js";
@@ -12,13 +13,8 @@ export const userAnnotations = pgTable(
   {
     id: id(),
     /** The author of the feedback (not inherited: it is always the current user). */
-    userId: uuid("user_id")
-      .notNull()
-      .default(ownerDefault)
-      .references(() => users.id, { onDelete: "cascade" }),
-    processedDocumentId: uuid("processed_document_id").references(() => processedDocuments.id, {
-      onDelete: "cascade",
-    }),
+    ...ownerColumn(),
+    processedDocumentId: uuid("processed_document_id"),
     chapterId: uuid("chapter_id").references(() => chapters.id, { onDelete: "cascade" }),
     feedbackType: feedbackType("feedback_type").notNull(),
     /** 1 (poor) to 5 (excellent); NULL when the feedback is a comment only. */
@@ -33,6 +29,21 @@ export const userAnnotations = pgTable(
     index("user_annotations_processed_document_id_idx").on(t.processedDocumentId),
     index("user_annotations_chapter_id_idx").on(t.chapterId),
     check("user_annotations_rating_check", sql`${t.rating} BETWEEN 1 AND 5`),
+    // Named by hand: Drizzle's default name has 64 characters, which PostgreSQL truncates to 63,
+    // so drizzle-kit push saw a different name on every run and rebuilt the key.
+    foreignKey({
+      name: "user_annotations_processed_document_id_fk",
+      columns: [t.processedDocumentId],
+      foreignColumns: [processedDocuments.id],
+    }).onDelete("cascade"),
+    ...ownerPolicies(t.userId),
+    // Moderators (users.role = 'moderator') review feedback, so they may read everyone's
+    // annotations and nothing else of other users: SELECT only, OR-ed with the owner policies.
+    pgPolicy("user_annotations_select_moderator", {
+      for: "select",
+      to: "public",
+      using: sql`(SELECT EXISTS (SELECT FROM users u WHERE u.id = app_current_user_id() AND u.role = 'moderator'))`,
+    }),
   ],
 );
 

@@ -2,10 +2,13 @@ import { relations, sql } from "drizzle-orm";
 import { jsonb, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { id, timestamps } from "./columns.js";
 import { complexityLevel, learningStyle } from "./enums.js";
+import { ownerPolicies } from "./ownership.js";
 import { users } from "./users.js";
 
 /** Personalisation: one row per user (the unique `user_id` makes a second profile an error). */
-export const userProfiles = pgTable("user_profiles", {
+export const userProfiles = pgTable(
+  "user_profiles",
+  {
   id: id(),
   userId: uuid("user_id")
     .notNull()
@@ -17,7 +20,9 @@ export const userProfiles = pgTable("user_profiles", {
   /** Free-form UI and notification settings; the app owns its shape. */
   preferences: jsonb("preferences").$type<Record<string, unknown>>().notNull().default({}),
   ...timestamps,
-});
+  },
+  (t) => [...ownerPolicies(t.userId)],
+);
 
 export const userProfilesRelations = relations(userProfiles, ({ one }) => ({
   user: one(users, { fields: [userProfiles.userId], references: [users.id] }),

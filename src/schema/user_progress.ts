@@ -1,6 +1,7 @@
 import { relations, sql } from "drizzle-orm";
 import { check, index, integer, numeric, pgTable, timestamp, unique, uuid } from "drizzle-orm/pg-core";
-import { id, inheritedDefault, ownerDefault, timestamps } from "./columns.js";
+import { id, timestamps } from "./columns.js";
+import { inheritedCourseColumn, ownerColumn, ownerPolicies } from "./ownership.js";
 import { users } from "./users.js";
 import { courses } from "./courses.js";
 import { chapters } from "./chapters.js";
@@ -10,21 +11,16 @@ export const userProgress = pgTable(
   "user_progress",
   {
     id: id(),
-    userId: uuid("user_id")
-      .notNull()
-      .default(ownerDefault)
-      .references(() => users.id, { onDelete: "cascade" }),
+    ...ownerColumn(),
     chapterId: uuid("chapter_id")
       .notNull()
       .references(() => chapters.id, { onDelete: "cascade" }),
     /** Copied from the chapter by the `inherit_owner` trigger, for per-course summaries. */
-    courseId: uuid("course_id")
-      .notNull()
-      .default(inheritedDefault)
-      .references(() => courses.id, { onDelete: "cascade" }),
+    ...inheritedCourseColumn(),
+    /** Default written as drizzle-kit push reads a numeric default back (quoted), so push sees no change. */
     completionPercentage: numeric("completion_percentage", { precision: 5, scale: 2, mode: "number" })
       .notNull()
-      .default(0),
+      .default(sql`'0'`),
     timeSpentSeconds: integer("time_spent_seconds").notNull().default(0),
     lastAccessedAt: timestamp("last_accessed_at", { withTimezone: true }).notNull().defaultNow(),
     /** Set by the `track_completion` trigger when the percentage reaches 100. */
@@ -37,6 +33,7 @@ export const userProgress = pgTable(
     index("user_progress_course_id_idx").on(t.courseId),
     check("user_progress_completion_percentage_check", sql`${t.completionPercentage} BETWEEN 0 AND 100`),
     check("user_progress_time_spent_seconds_check", sql`${t.timeSpentSeconds} >= 0`),
+    ...ownerPolicies(t.userId),
   ],
 );
 

@@ -2,6 +2,7 @@ import { relations } from "drizzle-orm";
 import { index, pgTable, text } from "drizzle-orm/pg-core";
 import { id, timestamps } from "./columns.js";
 import { userRole } from "./enums.js";
+import { ownerPolicies } from "./ownership.js";
 import { courses } from "./courses.js";
 import { userProfiles } from "./user_profiles.js";
 import { userProgress } from "./user_progress.js";
@@ -18,7 +19,8 @@ export const users = pgTable(
     role: userRole("role").notNull().default("user"),
     ...timestamps,
   },
-  (t) => [index("users_role_idx").on(t.role)],
+  // The row *is* the owner, so its id is the owner column.
+  (t) => [index("users_role_idx").on(t.role), ...ownerPolicies(t.id)],
 );
 
 export const usersRelations = relations(users, ({ one, many }) => ({
