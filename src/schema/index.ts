@@ -14,3 +14,4 @@ export * from "./user_annotations.js";
 export * from "./user_progress.js";
 export * from "./migrations_log.js";
 export { adminRole, inheritedCourseColumn, ownerColumn, ownerPolicies, ownerPolicyNames } from "./ownership.js";
+export { userOwnedTables, type UserOwnedTable } from "./user_owned.js";
