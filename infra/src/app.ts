@@ -1,6 +1,6 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { development, production, type EnvironmentConfig } from "./config.js";
+import { development, production, type DeployInputs, type EnvironmentConfig } from "./config.js";
 import { acknowledgeFindings } from "./nag-acknowledgements.js";
 import { PlatformStack } from "./stacks/platform-stack.js";
 
@@ -11,14 +11,18 @@ import { PlatformStack } from "./stacks/platform-stack.js";
 export function buildApp(app: App = new App()): { app: App; stack: PlatformStack } {
   const ctx = (key: string) => app.node.tryGetContext(key) as string | undefined;
   const env = ctx("env");
-  const overrides = { certificateArn: ctx("certificateArn"), imageTag: ctx("imageTag") };
+  const inputs: DeployInputs = {
+    certificateArn: ctx("certificateArn"),
+    imageTag: ctx("imageTag"),
+    alarmEmail: ctx("alarmEmail"),
+  };
   let config: EnvironmentConfig;
   if (env === "development") {
     const developerId = ctx("developerId");
     if (!developerId) throw new Error("development needs a developer id: -c developerId=<you>");
-    config = development(developerId, overrides);
+    config = development(developerId, inputs);
   } else if (env === "production") {
-    config = production({ ...overrides, alarmEmail: ctx("alarmEmail") });
+    config = production(inputs);
   } else {
     throw new Error(`-c env=development or -c env=production (got ${env ?? "nothing"})`);
   }

@@ -1,12 +1,14 @@
 import { z } from "zod";
+import { withOverrides, type Overrides } from "./overrides.js";
 
 /**
  * Every figure that differs between environments lives here, validated, so constructs never
- * hard-code a size. The values are the platform spec's ("Environment Configurations",
- * "Monitoring", "Backup and Recovery").
+ * hard-code a size or ask which environment they are in. The values are the platform spec's
+ * ("Environment Configurations", "Monitoring", "Backup and Recovery").
  */
 export const environmentConfigSchema = z.object({
-  name: z.enum(["development", "production"]),
+  /** Tags the stack and names the cache; nothing branches on it. */
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/),
   /** Stack name; per developer in Development. */
   stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/),
   region: z.string(),
@@ -18,6 +20,11 @@ export const environmentConfigSchema = z.object({
    * for themselves against NAT data charges at Production's traffic, not a developer's.
    */
   interfaceEndpoints: z.boolean(),
+  /**
+   * What removing the stack (or replacing a resource) does to data: true keeps the buckets and
+   * takes a final database snapshot; false empties and deletes them (a disposable stack).
+   */
+  retainData: z.boolean(),
   database: z.object({
     instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/),
     multiAz: z.boolean(),
@@ -29,7 +36,7 @@ export const environmentConfigSchema = z.object({
     backupRetentionDays: z.number().int().min(1).max(35),
     deletionProtection: z.boolean(),
     /** Enhanced monitoring interval in seconds; 0 turns it off. */
-    monitoringIntervalSeconds: z.union([z.literal(0), z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]),
+    monitoringIntervalSeconds: z.literal([0, 1, 5, 10, 15, 30, 60]),
     performanceInsights: z.boolean(),
     databaseName: z.string().regex(/^[a-z_][a-z0-9_]*$/),
     /**
@@ -45,10 +52,26 @@ export const environmentConfigSchema = z.object({
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/),
     /** 1: a single node; 2+: a replication group with automatic failover across AZs. */
     nodes: z.number().int().min(1).max(6),
+    /** Daily snapshots kept; 0 takes none. */
+    snapshotRetentionDays: z.number().int().min(0).max(35),
+  }),
+  storage: z.object({
+    /** Keep every version of a document (overwritten or deleted uploads can be restored). */
+    versioned: z.boolean(),
   }),
   compute: z.object({
-    api: z.object({ min: z.number().int().min(1), max: z.number().int().min(1), cpu: z.number().int(), memoryMiB: z.number().int() }),
-    worker: z.object({ min: z.number().int().min(1), max: z.number().int().min(1), cpu: z.number().int(), memoryMiB: z.number().int() }),
+    api: z.object({
+      min: z.number().int().min(1),
+      max: z.number().int().min(1),
+      cpu: z.number().int(),
+      memoryMiB: z.number().int(),
+    }),
+    worker: z.object({
+      min: z.number().int().min(1),
+      max: z.number().int().min(1),
+      cpu: z.number().int(),
+      memoryMiB: z.number().int(),
+    }),
     /** Queue messages per worker task before another is added. */
     messagesPerWorker: z.number().int().min(1),
     apiImage: z.string().min(1),
@@ -72,27 +95,29 @@ export const environmentConfigSchema = z.object({
 });
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
 
+/** What a deploy passes with `-c key=value`, in any environment. */
+export interface DeployInputs {
+  certificateArn?: string | undefined;
+  imageTag?: string | undefined;
+  alarmEmail?: string | undefined;
+}
+
 const REGION = "us-east-1";
 const AZS = ["us-east-1a", "us-east-1b", "us-east-1c"];
-const ALARMS = { rdsCpuPercent: 80, rdsConnectionsPercent: 80, rdsStorageUsedPercent: 80, queueDepth: 100, taskFailurePercent: 5, apiLatencySeconds: 1.5 };
-const images = (tag: string) => ({
-  apiImage: `sensa-learn/api:${tag}`,
-  workerImage: `sensa-learn/worker:${tag}`,
-  migrationImage: `sensa-learn/db-migrate:${tag}`,
-});
 
-/** Cost-optimised, one per developer: single-AZ data, one NAT, t4g sizes, 7-day retention. */
-export function development(developerId: string, overrides: { certificateArn?: string; imageTag?: string } = {}): EnvironmentConfig {
-  if (!/^[a-z][a-z0-9-]{1,30}$/.test(developerId)) {
-    throw new Error(`developerId must be 2-31 lowercase letters, digits or dashes, starting with a letter: got "${developerId}"`);
-  }
-  return environmentConfigSchema.parse({
-    name: "development",
-    stackName: `sensa-dev-${developerId}`,
+/**
+ * The cost-optimised environment every other one starts from: 2 AZs, one NAT, single-AZ data,
+ * t4g sizes, one task of each service, 7-day retention, disposable data. Development is exactly
+ * this, named per developer.
+ */
+function base(inputs: DeployInputs): Omit<EnvironmentConfig, "name" | "stackName"> {
+  const tag = inputs.imageTag ?? "latest";
+  return {
     region: REGION,
     availabilityZones: AZS.slice(0, 2),
     natGateways: 1,
     interfaceEndpoints: false,
+    retainData: false,
     database: {
       instanceClass: "db.t4g.medium",
       multiAz: false,
@@ -108,52 +133,75 @@ export function development(developerId: string, overrides: { certificateArn?: s
       appAuthentication: "password",
       rdsProxy: false,
     },
-    cache: { nodeType: "cache.t4g.micro", nodes: 1 },
+    cache: { nodeType: "cache.t4g.micro", nodes: 1, snapshotRetentionDays: 0 },
+    storage: { versioned: false },
     compute: {
       api: { min: 1, max: 1, cpu: 256, memoryMiB: 512 },
       worker: { min: 1, max: 1, cpu: 512, memoryMiB: 1024 },
       messagesPerWorker: 10,
-      ...images(overrides.imageTag ?? "latest"),
-      certificateArn: overrides.certificateArn ?? `arn:aws:acm:${REGION}:000000000000:certificate/set-certificateArn-in-context`,
+      apiImage: `sensa-learn/api:${tag}`,
+      workerImage: `sensa-learn/worker:${tag}`,
+      migrationImage: `sensa-learn/db-migrate:${tag}`,
+      certificateArn:
+        inputs.certificateArn ?? `arn:aws:acm:${REGION}:000000000000:certificate/set-certificateArn-in-context`,
     },
     logRetentionDays: 7,
-    alarms: ALARMS,
-  });
+    alarms: {
+      rdsCpuPercent: 80,
+      rdsConnectionsPercent: 80,
+      rdsStorageUsedPercent: 80,
+      queueDepth: 100,
+      taskFailurePercent: 5,
+      apiLatencySeconds: 1.5,
+      email: inputs.alarmEmail,
+    },
+  };
 }
 
-/** High availability: Multi-AZ across 3 AZs, NAT per AZ, r6g/m6g sizes, replica, 30-day retention. */
-export function production(overrides: { certificateArn?: string; imageTag?: string; alarmEmail?: string } = {}): EnvironmentConfig {
-  return environmentConfigSchema.parse({
-    name: "production",
-    stackName: "sensa-production",
-    region: REGION,
-    availabilityZones: AZS,
-    natGateways: 3,
-    interfaceEndpoints: true,
-    database: {
-      instanceClass: "db.r6g.large",
-      multiAz: true,
-      readReplica: true,
-      allocatedStorageGiB: 100,
-      maxAllocatedStorageGiB: 1000,
-      maxConnections: 1600,
-      backupRetentionDays: 30,
-      deletionProtection: true,
-      monitoringIntervalSeconds: 60,
-      performanceInsights: true,
-      databaseName: "sensa",
-      appAuthentication: "password",
-      rdsProxy: true,
-    },
-    cache: { nodeType: "cache.m6g.large", nodes: 2 },
-    compute: {
-      api: { min: 3, max: 10, cpu: 1024, memoryMiB: 2048 },
-      worker: { min: 5, max: 20, cpu: 1024, memoryMiB: 2048 },
-      messagesPerWorker: 10,
-      ...images(overrides.imageTag ?? "latest"),
-      certificateArn: overrides.certificateArn ?? `arn:aws:acm:${REGION}:000000000000:certificate/set-certificateArn-in-context`,
-    },
-    logRetentionDays: 30,
-    alarms: { ...ALARMS, email: overrides.alarmEmail },
-  });
+/**
+ * Everything Production changes from the base, and nothing else: 3 AZs with a NAT each, Multi-AZ
+ * r6g database with a replica, RDS Proxy, enhanced monitoring, replicated m6g cache, autoscaling
+ * services, 30-day retention, data kept on removal.
+ */
+export const productionOverrides: Overrides<EnvironmentConfig> = {
+  availabilityZones: AZS,
+  natGateways: 3,
+  interfaceEndpoints: true,
+  retainData: true,
+  database: {
+    instanceClass: "db.r6g.large",
+    multiAz: true,
+    readReplica: true,
+    allocatedStorageGiB: 100,
+    maxAllocatedStorageGiB: 1000,
+    maxConnections: 1600,
+    backupRetentionDays: 30,
+    deletionProtection: true,
+    monitoringIntervalSeconds: 60,
+    performanceInsights: true,
+    rdsProxy: true,
+  },
+  cache: { nodeType: "cache.m6g.large", nodes: 2, snapshotRetentionDays: 7 },
+  storage: { versioned: true },
+  compute: {
+    api: { min: 3, max: 10, cpu: 1024, memoryMiB: 2048 },
+    worker: { min: 5, max: 20, cpu: 1024, memoryMiB: 2048 },
+  },
+  logRetentionDays: 30,
+};
+
+/** One stack per developer: the base, named `sensa-dev-<developerId>`. */
+export function development(developerId: string, inputs: DeployInputs = {}): EnvironmentConfig {
+  if (!/^[a-z][a-z0-9-]{1,30}$/.test(developerId)) {
+    throw new Error(
+      `developerId must be 2-31 lowercase letters, digits or dashes, starting with a letter: got "${developerId}"`,
+    );
+  }
+  return environmentConfigSchema.parse({ ...base(inputs), name: "development", stackName: `sensa-dev-${developerId}` });
+}
+
+/** High availability: the base with Production's overrides. */
+export function production(inputs: DeployInputs = {}): EnvironmentConfig {
+  const config = { ...base(inputs), name: "production", stackName: "sensa-production" };
+  return environmentConfigSchema.parse(withOverrides(config, productionOverrides));
 }

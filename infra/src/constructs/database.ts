@@ -1,88 +1,105 @@
-import { CfnOutput, Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
+import type * as iam from "aws-cdk-lib/aws-iam";
 import * as rds from "aws-cdk-lib/aws-rds";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config.js";
-import { PROXY_PORT, type DatabaseProxy } from "./database-proxy.js";
+import type { ContainerEnvironment } from "./container-environment.js";
+import type { DatabaseProxy } from "./database-proxy.js";
 
 /** The login the API and workers use: a member of sensa_app, created by `sensa-db app-login`. */
 export const APP_LOGIN = "sensa_app_login";
+
+/** PostgreSQL listens here, not on 5432: one less thing for scanners to guess. Replicas inherit it. */
+export const DATABASE_PORT = 5433;
 
 /**
  * TLS with the certificate and host name verified. @sensa-learn/db trusts Amazon's RDS CAs
  * (every region) besides Node's roots, so no CA file is shipped or passed (PGSSLROOTCERT stays
  * unset), and RDS certificates name the endpoint, which is the PGHOST given.
  */
-export const SSL_MODE = "verify-full";
+const SSL_MODE = "verify-full";
 
-/** What a container needs to connect: plain variables and the ones read from Secrets Manager. */
-export interface DatabaseConnection {
-  environment: Record<string, string>;
-  secrets: Record<string, ecs.Secret>;
+const ENGINE = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
+
+export interface DatabaseProps extends Omit<EnvironmentConfig["database"], "rdsProxy"> {
+  vpc: ec2.IVpc;
+  /** How long RDS's exported logs are kept. */
+  logRetentionDays: number;
+  /** Take a final snapshot when the instance is removed; otherwise delete it outright. */
+  retainData: boolean;
 }
 
 /**
  * RDS PostgreSQL with pgvector available (RDS ships it from 15.2; 17 is within the 15-18 range
  * the package is tested on). Credentials are generated into Secrets Manager and rotated; no
  * password is ever passed on a command line. The app's own login (a member of sensa_app, never
- * the owner) gets a second secret, which the migration task turns into a role.
+ * the owner) gets a second secret, which the migration task turns into a role. Nothing reaches
+ * the instance or its replica until the stack allows a peer through `connections`.
  */
-export class Database extends Construct {
+export class Database extends Construct implements ec2.IConnectable {
   readonly instance: rds.DatabaseInstance;
   readonly replica: rds.DatabaseInstanceReadReplica | undefined;
-  readonly securityGroup: ec2.SecurityGroup;
+  readonly connections: ec2.Connections;
   /** The owner (RDS master user): used only by the migration task. */
   readonly ownerSecret: secretsmanager.ISecret;
   /** What the API and workers log in as. */
   readonly appSecret: secretsmanager.Secret;
-  readonly config: EnvironmentConfig["database"];
+  readonly databaseName: string;
   private readonly appAuthentication: EnvironmentConfig["database"]["appAuthentication"];
-  /** Set by DatabaseProxy: the app login then reaches the primary through it. */
-  private appProxy: rds.DatabaseProxy | undefined;
 
-  constructor(scope: Construct, id: string, props: { vpc: ec2.IVpc; config: EnvironmentConfig }) {
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
     const { vpc } = props;
-    const config = (this.config = props.config.database);
-    const production = props.config.name === "production";
+    this.databaseName = props.databaseName;
+    this.appAuthentication = props.appAuthentication;
 
-    this.securityGroup = new ec2.SecurityGroup(this, "SecurityGroup", { vpc, description: "PostgreSQL: only the services reach it", allowAllOutbound: false });
+    const securityGroup = new ec2.SecurityGroup(this, "SecurityGroup", {
+      vpc,
+      description: "PostgreSQL: only the services reach it",
+      allowAllOutbound: false,
+    });
+    this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(DATABASE_PORT) });
     const parameterGroup = new rds.ParameterGroup(this, "Parameters", {
-      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
+      engine: ENGINE,
       parameters: {
         shared_preload_libraries: "pg_stat_statements",
         "pg_stat_statements.track": "all",
-        max_connections: String(config.maxConnections),
+        max_connections: String(props.maxConnections),
         // Encryption in transit: refuse non-TLS connections.
         "rds.force_ssl": "1",
         log_min_duration_statement: "1000",
       },
     });
+    const instanceType = new ec2.InstanceType(props.instanceClass.replace(/^db\./, ""));
+    const monitoringInterval = props.monitoringIntervalSeconds
+      ? Duration.seconds(props.monitoringIntervalSeconds)
+      : undefined;
 
     this.instance = new rds.DatabaseInstance(this, "Instance", {
-      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
-      instanceType: new ec2.InstanceType(config.instanceClass.replace(/^db\./, "")),
+      engine: ENGINE,
+      instanceType,
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      securityGroups: [this.securityGroup],
-      port: 5433, // not the default port: one less thing for scanners to guess
-      databaseName: config.databaseName,
+      securityGroups: [securityGroup],
+      port: DATABASE_PORT,
+      databaseName: props.databaseName,
       credentials: rds.Credentials.fromGeneratedSecret("sensa_owner"),
-      multiAz: config.multiAz,
-      allocatedStorage: config.allocatedStorageGiB,
-      maxAllocatedStorage: config.maxAllocatedStorageGiB,
+      multiAz: props.multiAz,
+      allocatedStorage: props.allocatedStorageGiB,
+      maxAllocatedStorage: props.maxAllocatedStorageGiB,
       storageType: rds.StorageType.GP3,
       storageEncrypted: true,
       parameterGroup,
-      backupRetention: Duration.days(config.backupRetentionDays),
-      deletionProtection: config.deletionProtection,
-      removalPolicy: production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
-      monitoringInterval: config.monitoringIntervalSeconds ? Duration.seconds(config.monitoringIntervalSeconds) : undefined,
-      enablePerformanceInsights: config.performanceInsights,
+      backupRetention: Duration.days(props.backupRetentionDays),
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      monitoringInterval,
+      enablePerformanceInsights: props.performanceInsights,
       cloudwatchLogsExports: ["postgresql", "upgrade"],
-      cloudwatchLogsRetention: props.config.logRetentionDays,
+      cloudwatchLogsRetention: props.logRetentionDays,
       iamAuthentication: true,
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
@@ -101,65 +118,79 @@ export class Database extends Construct {
       },
     });
 
-    if (config.readReplica) {
+    if (props.readReplica) {
       this.replica = new rds.DatabaseInstanceReadReplica(this, "ReadReplica", {
         sourceDatabaseInstance: this.instance,
-        instanceType: new ec2.InstanceType(config.instanceClass.replace(/^db\./, "")),
+        instanceType,
         vpc,
         vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-        securityGroups: [this.securityGroup],
+        securityGroups: [securityGroup],
         // Encryption and port are inherited from the source instance (CloudFormation rejects
         // StorageEncrypted beside SourceDBInstanceIdentifier).
         parameterGroup,
-        deletionProtection: config.deletionProtection,
-        monitoringInterval: config.monitoringIntervalSeconds ? Duration.seconds(config.monitoringIntervalSeconds) : undefined,
-        enablePerformanceInsights: config.performanceInsights,
+        deletionProtection: props.deletionProtection,
+        monitoringInterval,
+        enablePerformanceInsights: props.performanceInsights,
         removalPolicy: RemovalPolicy.DESTROY,
         autoMinorVersionUpgrade: true,
       });
     }
-
-    this.appAuthentication = config.appAuthentication;
-
-    // The spec's Terraform outputs, under the same names.
-    new CfnOutput(scope, "rds_address", { value: this.instance.dbInstanceEndpointAddress });
-    new CfnOutput(scope, "rds_port", { value: this.instance.dbInstanceEndpointPort });
-    new CfnOutput(scope, "rds_database_name", { value: config.databaseName });
-    new CfnOutput(scope, "rds_owner_secret_arn", { value: this.ownerSecret.secretArn });
   }
 
   /**
-   * How `task` connects, in the variables @sensa-learn/db reads (libpq's PG*: `createDb()` and
-   * `sensa-db` take them with no url): the endpoint, verified TLS, and the credentials of `login`.
-   * The owner (migrations) always uses its rotated secret; the app login uses its secret, or with
-   * `appAuthentication: "iam"` an IAM token (DATABASE_IAM_AUTH=true), the task role being granted
-   * `rds-db:connect` as that user and no password being handed over.
+   * How the migration task connects as the owner, in the variables @sensa-learn/db reads
+   * (libpq's PG*: `createDb()` and `sensa-db` take them with no url): the instance itself,
+   * verified TLS, and the owner's rotated secret.
    */
-  connectionFor(login: "owner" | "app", task: ecs.TaskDefinition, applicationName?: string): DatabaseConnection {
-    const proxy = login === "app" ? this.appProxy : undefined;
-    const environment: Record<string, string> = {
-      PGHOST: proxy ? proxy.endpoint : this.instance.dbInstanceEndpointAddress,
-      PGPORT: proxy ? String(PROXY_PORT) : this.instance.dbInstanceEndpointPort,
-      PGDATABASE: this.config.databaseName,
-      PGSSLMODE: SSL_MODE,
-      ...(applicationName ? { PGAPPNAME: applicationName } : {}),
-      // Read-only contexts run there (@sensa-learn/db's PGHOST_REPLICAS: same login, same TLS).
-      ...(login === "app" && this.replica ? { PGHOST_REPLICAS: `${this.replica.dbInstanceEndpointAddress}:${this.replica.dbInstanceEndpointPort}` } : {}),
-    };
-    const secret = login === "owner" ? this.ownerSecret : this.appSecret;
-    if (login === "app" && this.appAuthentication === "iam") {
-      (proxy ?? this.instance).grantConnect(task.taskRole, APP_LOGIN);
-      this.replica?.grantConnect(task.taskRole, APP_LOGIN);
-      return { environment: { ...environment, PGUSER: APP_LOGIN, DATABASE_IAM_AUTH: "true" }, secrets: {} };
-    }
+  ownerConnection(): ContainerEnvironment {
     return {
-      environment,
-      secrets: { PGUSER: ecs.Secret.fromSecretsManager(secret, "username"), PGPASSWORD: ecs.Secret.fromSecretsManager(secret, "password") },
+      environment: this.endpoint(this.instance.dbInstanceEndpointAddress, this.instance.dbInstanceEndpointPort),
+      secrets: this.credentials(this.ownerSecret),
     };
   }
 
-  /** The app login reaches the primary through `proxy` (DatabaseProxy calls this); the owner never does. */
-  routeAppThrough(proxy: DatabaseProxy): void {
-    this.appProxy = proxy.proxy;
+  /**
+   * How a service connects as the app login: the primary, or `via` the proxy in front of it; the
+   * read replica as PGHOST_REPLICAS (read-only contexts run there, same login, same TLS); the
+   * login's secret, or with `appAuthentication: "iam"` DATABASE_IAM_AUTH=true and no password at
+   * all (see grantAppLogin). PGAPPNAME names the service's connections in pg_stat_activity.
+   */
+  appConnection(applicationName: string, via?: DatabaseProxy): ContainerEnvironment {
+    const environment = {
+      ...(via
+        ? this.endpoint(via.proxy.endpoint, String(via.port))
+        : this.endpoint(this.instance.dbInstanceEndpointAddress, this.instance.dbInstanceEndpointPort)),
+      PGAPPNAME: applicationName,
+      ...(this.replica
+        ? { PGHOST_REPLICAS: `${this.replica.dbInstanceEndpointAddress}:${this.replica.dbInstanceEndpointPort}` }
+        : {}),
+    };
+    if (this.appAuthentication === "iam") {
+      return { environment: { ...environment, PGUSER: APP_LOGIN, DATABASE_IAM_AUTH: "true" }, secrets: {} };
+    }
+    return { environment, secrets: this.credentials(this.appSecret) };
+  }
+
+  /**
+   * What `grantee` (a service's task role) needs besides its variables to log in as the app
+   * login: with IAM authentication, `rds-db:connect` as that user only, on the primary (or `via`
+   * the proxy) and on the replica. With a password, nothing: ECS reads the secret with the
+   * task's execution role.
+   */
+  grantAppLogin(grantee: iam.IGrantable, via?: DatabaseProxy): void {
+    if (this.appAuthentication !== "iam") return;
+    (via?.proxy ?? this.instance).grantConnect(grantee, APP_LOGIN);
+    this.replica?.grantConnect(grantee, APP_LOGIN);
+  }
+
+  private endpoint(host: string, port: string): Record<string, string> {
+    return { PGHOST: host, PGPORT: port, PGDATABASE: this.databaseName, PGSSLMODE: SSL_MODE };
+  }
+
+  private credentials(secret: secretsmanager.ISecret): Record<string, ecs.Secret> {
+    return {
+      PGUSER: ecs.Secret.fromSecretsManager(secret, "username"),
+      PGPASSWORD: ecs.Secret.fromSecretsManager(secret, "password"),
+    };
   }
 }

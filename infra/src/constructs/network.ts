@@ -2,7 +2,14 @@ import { RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import type { EnvironmentConfig } from "../config.js";
+
+export interface NetworkProps {
+  availabilityZones: string[];
+  natGateways: number;
+  /** SQS, Secrets Manager, ECR and Logs endpoints in the service subnets. */
+  interfaceEndpoints: boolean;
+  logRetentionDays: number;
+}
 
 /**
  * The VPC: public subnets for the load balancer and NAT, private subnets with egress for the
@@ -12,12 +19,13 @@ import type { EnvironmentConfig } from "../config.js";
  */
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
+  readonly interfaceEndpoints: ec2.InterfaceVpcEndpoint[] = [];
 
-  constructor(scope: Construct, id: string, config: EnvironmentConfig) {
+  constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     this.vpc = new ec2.Vpc(this, "Vpc", {
-      availabilityZones: config.availabilityZones,
-      natGateways: config.natGateways,
+      availabilityZones: props.availabilityZones,
+      natGateways: props.natGateways,
       subnetConfiguration: [
         { name: "public", subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         { name: "services", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
@@ -27,13 +35,16 @@ export class Network extends Construct {
         rejected: {
           trafficType: ec2.FlowLogTrafficType.REJECT,
           destination: ec2.FlowLogDestination.toCloudWatchLogs(
-            new logs.LogGroup(this, "FlowLogs", { retention: config.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY }),
+            new logs.LogGroup(this, "FlowLogs", {
+              retention: props.logRetentionDays,
+              removalPolicy: RemovalPolicy.DESTROY,
+            }),
           ),
         },
       },
     });
     this.vpc.addGatewayEndpoint("S3", { service: ec2.GatewayVpcEndpointAwsService.S3 });
-    if (!config.interfaceEndpoints) return;
+    if (!props.interfaceEndpoints) return;
     for (const [name, service] of [
       ["Sqs", ec2.InterfaceVpcEndpointAwsService.SQS],
       ["SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
@@ -41,7 +52,9 @@ export class Network extends Construct {
       ["EcrDocker", ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
       ["Logs", ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
     ] as const) {
-      this.vpc.addInterfaceEndpoint(name, { service, subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
+      this.interfaceEndpoints.push(
+        this.vpc.addInterfaceEndpoint(name, { service, subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }),
+      );
     }
   }
 }
