@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ValidationError, withAdmin, withUserContext, findSimilarDocuments } from "../src/index.js";
+import { UniqueViolationError, ValidationError, withAdmin, withUserContext, findSimilarDocuments } from "../src/index.js";
+import { users } from "../src/schema/index.js";
 import { queryRows } from "../src/functions/rows.js";
 import { catalogSnapshot } from "../src/migrations/catalog.js";
 import { seed } from "../src/seed/index.js";
@@ -13,6 +14,25 @@ beforeAll(async () => {
   t = await openTestDatabase();
 });
 afterAll(() => t?.close());
+
+const GENERATED_ID = ["user_profiles", "relationships", "user_annotations", "user_progress"];
+/** Every seeded row as text, without the columns the server fills in at insert time (timestamps). */
+const seededRows = () =>
+  withAdmin(t.db, (tx) =>
+    queryRows(
+      tx,
+      sql.raw(
+        ["users", "user_profiles", "courses", "course_documents", "processed_documents", "chapters", "keywords", "relationships", "user_annotations", "user_progress"]
+          // ids the server generates (uuid_generate_v4) differ between loads; the seed's own ids do not.
+          .map((table) => `SELECT '${table}' AS t, (SELECT json_agg(j ORDER BY j::text) FROM (SELECT to_jsonb(x) - '${GENERATED_ID.includes(table) ? "id" : "-"}' - 'created_at' - 'updated_at' - 'processing_started_at' - 'processing_completed_at' - 'last_accessed_at' - 'completed_at' AS j FROM ${table} x) s)::text AS rows`)
+          .join(" UNION ALL "),
+      ),
+    ),
+  );
+
+/** The HNSW indexes and whether each is valid and ready. */
+const vectorIndexes = () =>
+  queryRows(t.db, sql`SELECT c.relname AS name, x.indisvalid AND x.indisready AS valid FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'hnsw' ORDER BY 1`);
 
 const counts = () =>
   withAdmin(t.db, (tx) =>
@@ -49,6 +69,52 @@ describe("seed", () => {
       queryRows(tx, sql`SELECT DISTINCT subject FROM courses WHERE id IN ${near.map((n) => n.courseId)}`),
     );
     expect(subjects).toEqual([{ subject: doc!.subject }]);
+  });
+
+  it("loads through binary COPY on a server, as the tables' owner, and through INSERTs on PGlite: the same rows either way", async () => {
+    await withAdmin(t.db, (tx) => tx.delete(users));
+    const first = await seed(t.db, { seed: 11, users: 2, chaptersPerDocument: 2, keywordsPerChapter: 3 });
+    expect(first.loader).toBe(t.kind === "server" ? "copy" : "insert");
+    const copied = await seededRows();
+    await withAdmin(t.db, (tx) => tx.delete(users));
+    const second = await seed(t.db, { seed: 11, users: 2, chaptersPerDocument: 2, keywordsPerChapter: 3, loader: "insert" });
+    expect(second.loader).toBe("insert");
+    const inserted = await seededRows();
+    for (const table of copied) expect(inserted.find((r) => r.t === table.t)!.rows === table.rows, `${table.t} differs`).toBe(true);
+    expect(copied.find((r) => r.t === "processed_documents")!.rows).toMatch(/"embedding": "\[/);
+  });
+
+  it("commits whole or not at all: a seed that fails part-way leaves no row of it, and the schema with every HNSW index", async () => {
+    const before = await catalogSnapshot(t.db);
+    const indexes = await vectorIndexes();
+    expect(indexes).toEqual([
+      { name: "chapters_embedding_idx", valid: true },
+      { name: "keywords_embedding_idx", valid: true },
+      { name: "processed_documents_embedding_idx", valid: true },
+    ]);
+    // The third user the seed generates collides with one already there, after the indexes were dropped.
+    await withAdmin(t.db, (tx) => tx.insert(users).values({ cognitoSub: "seed-77-2", email: "taken@example.com" }));
+    const rowsBefore = await counts();
+    await expect(seed(t.db, { seed: 77, users: 3, deferIndexes: true })).rejects.toBeInstanceOf(UniqueViolationError);
+    expect(await counts()).toEqual(rowsBefore);
+    expect(await vectorIndexes()).toEqual(indexes);
+    expect(await catalogSnapshot(t.db)).toEqual(before);
+  });
+
+  it("reports its phases: rows per table and their rate, the load end to end, and the HNSW rebuild per 100k embeddings with its settings", async () => {
+    const result = await seed(t.db, { seed: 3, users: 2, chaptersPerDocument: 2, keywordsPerChapter: 4, deferIndexes: true });
+    expect(Object.fromEntries(Object.entries(result.tables).map(([name, table]) => [name, table.rows]))).toEqual(result.rows);
+    for (const table of Object.values(result.tables)) expect(table.rowsPerSecond).toBeGreaterThan(0);
+    expect(result.load.rowsPerSecond).toBeCloseTo(result.totalRows / result.load.seconds);
+    const embeddings = result.rows.processed_documents + result.rows.chapters + result.rows.keywords;
+    expect(result.index).toMatchObject({
+      settings: t.kind === "server" ? { maintenanceWorkMem: "1GB", parallelWorkers: 2 } : { maintenanceWorkMem: "512MB", parallelWorkers: 0 },
+      embeddings: expect.any(Number),
+    });
+    // The indexes cover the earlier tests' rows too.
+    expect(result.index!.embeddings).toBeGreaterThanOrEqual(embeddings);
+    expect(result.index!.indexes.map((i) => i.name)).toEqual(["chapters_embedding_idx", "keywords_embedding_idx", "processed_documents_embedding_idx"]);
+    expect(result.index!.secondsPer100k).toBeCloseTo(result.indexSeconds / (result.index!.embeddings / 100_000));
   });
 
   it("rejects bad options with a ValidationError before writing anything", async () => {

@@ -21,6 +21,11 @@ export const seedOptionsSchema = z.object({
   /** Which rows get embeddings besides documents (always); a benchmark may skip some to load faster. */
   embedChapters: z.boolean().default(true),
   embedKeywords: z.boolean().default(true),
+  /**
+   * `auto`: binary COPY on a server when the session owns the tables, else multi-row INSERTs
+   * (PGlite, or a non-owning member of admin_role). `insert` forces the INSERTs, e.g. to compare.
+   */
+  loader: z.enum(["auto", "insert"]).default("auto"),
 });
 export type SeedOptions = z.input<typeof seedOptionsSchema>;
 export type SeedPlan = z.output<typeof seedOptionsSchema>;

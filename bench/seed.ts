@@ -1,0 +1,135 @@
+/**
+ * npx tsx bench/seed.ts --url <superuser url> [--scale 10k|100k|300k] [--sweep 64MB/0,1GB/0,1GB/2,2GB/2]
+ *
+ * Seeds a fresh `sensa_bench_seed` database with the benchmark's data set (benchSeedOptions) and
+ * prints the load's rows/s per table and end to end, and the HNSW rebuild's seconds per 100k
+ * embeddings with the seed's settings. With --sweep it then rebuilds the 100k-row
+ * processed_documents index under each maintenance_work_mem / max_parallel_maintenance_workers
+ * pair (one build each: minutes at 64MB) and compares the seed's own build to the best of them.
+ * bench/run.ts takes `seed.load_rows_per_second` and `seed.index_build_s_per_100k` from
+ * `seedFigures(result)`.
+ */
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import pg from "pg";
+import { closeDb, connectionConfig, createDb, migrate, resolveTarget, withDatabase } from "../src/index.js";
+import { seed, type SeedOptions, type SeedResult } from "../src/seed/index.js";
+import { round } from "./timing.js";
+
+/**
+ * The benchmark's data set: 100 documents per user (5 courses x 20), one chapter and one keyword
+ * per document. Chapter embeddings are skipped: no suite reads them, and they would add an HNSW
+ * build. At 100k documents: 458,000 rows, 200,000 embeddings.
+ */
+export function benchSeedOptions(documents: number): SeedOptions {
+  return {
+    seed: 2026,
+    users: Math.max(1, documents / 100),
+    coursesPerUser: 5,
+    documentsPerCourse: 20,
+    chaptersPerDocument: 1,
+    keywordsPerChapter: 1,
+    relationshipsPerChapter: 0,
+    annotationsPerUser: 1,
+    progress: 0.5,
+    deferIndexes: true,
+    embedChapters: false,
+  };
+}
+
+/** The two figures issue 15 asks of the bench, and the detail behind them. */
+export function seedFigures(r: SeedResult) {
+  return {
+    /** End to end: generating, encoding and sending every row, before the index build. */
+    load_rows_per_second: Math.round(r.load.rowsPerSecond),
+    index_build_s_per_100k: r.index ? round(r.index.secondsPer100k, 1) : null,
+    loader: r.loader,
+    index_settings: r.index?.settings ?? null,
+    tables: Object.fromEntries(Object.entries(r.tables).map(([t, v]) => [t, { rows: v.rows, rows_per_second: Math.round(v.rowsPerSecond) }])),
+  };
+}
+
+export function printSeed(r: SeedResult): void {
+  const line = (name: string, rows: number, seconds: number) =>
+    `  ${name.padEnd(22)} ${String(rows).padStart(9)} ${seconds.toFixed(2).padStart(9)} ${String(seconds ? Math.round(rows / seconds) : "-").padStart(10)}`;
+  console.log(`  ${"table".padEnd(22)} ${"rows".padStart(9)} ${"seconds".padStart(9)} ${"rows/s".padStart(10)}   (${r.loader}: server time per table)`);
+  for (const [name, t] of Object.entries(r.tables)) console.log(line(name, t.rows, t.seconds));
+  console.log(line("load, end to end", r.totalRows, r.load.seconds));
+  if (r.index) {
+    for (const i of r.index.indexes) console.log(`  ${i.name.padEnd(36)} ${String(i.embeddings).padStart(9)} embeddings ${i.seconds.toFixed(1).padStart(7)} s`);
+    console.log(`  HNSW rebuild: ${r.indexSeconds.toFixed(1)} s, ${r.index.secondsPer100k.toFixed(1)} s per 100k embeddings (maintenance_work_mem ${r.index.settings.maintenanceWorkMem}, ${r.index.settings.parallelWorkers} parallel workers)`);
+  }
+  console.log(`  total ${r.seconds.toFixed(1)} s with ANALYZE`);
+}
+
+/** One timed rebuild of `index` on `table` under a setting, in a transaction of its own. */
+async function rebuild(client: pg.Client, index: string, setting: string): Promise<number> {
+  const [mem, workers] = setting.split("/");
+  const { rows } = await client.query<{ def: string }>("SELECT pg_get_indexdef($1::regclass) AS def", [index]);
+  await client.query("BEGIN");
+  try {
+    await client.query(`SET LOCAL maintenance_work_mem = '${mem}'`);
+    await client.query(`SET LOCAL max_parallel_maintenance_workers = ${Number(workers)}`);
+    await client.query(`DROP INDEX ${index}`);
+    const started = performance.now();
+    await client.query(rows[0]!.def);
+    const seconds = (performance.now() - started) / 1000;
+    await client.query("COMMIT");
+    return seconds;
+  } catch (error) {
+    await client.query("ROLLBACK");
+    throw error;
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { url: { type: "string" }, scale: { type: "string", default: "100k" }, sweep: { type: "string" }, database: { type: "string", default: "sensa_bench_seed" } },
+  });
+  const documents = { "10k": 10_000, "100k": 100_000, "300k": 300_000 }[values.scale!];
+  const adminUrl = values.url ?? process.env.BENCH_DATABASE_URL;
+  if (!documents || !adminUrl) throw new Error("usage: bench/seed.ts --url <superuser url> [--scale 10k|100k|300k] [--sweep 64MB/0,1GB/2]");
+  const adminTarget = resolveTarget({ url: adminUrl, env: process.env })!;
+  const name = values.database!;
+  const admin = new pg.Client(connectionConfig(adminTarget, { applicationName: "sensa bench seed" }));
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const target = withDatabase(adminTarget, name);
+  const db = createDb({ target, applicationName: "sensa bench seed", pool: { max: 2 } });
+  try {
+    await migrate(db);
+    console.error(`seeding ${documents} documents into ${name}`);
+    const result = await seed(db, benchSeedOptions(documents), (done, total) => process.stderr.write(`\r  ${done}/${total} rows`));
+    process.stderr.write("\n");
+    printSeed(result);
+    const figures = seedFigures(result);
+    if (values.sweep) {
+      const client = new pg.Client(connectionConfig(target, { applicationName: "sensa bench seed sweep" }));
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: number }>("SELECT count(embedding)::int AS n FROM processed_documents");
+        const per100k = 100_000 / rows[0]!.n;
+        const sweep: Record<string, number> = {};
+        for (const setting of values.sweep.split(",")) {
+          const seconds = await rebuild(client, "processed_documents_embedding_idx", setting);
+          sweep[setting] = round(seconds * per100k, 1);
+          console.log(`  processed_documents_embedding_idx at ${setting.padEnd(8)} ${sweep[setting]!.toFixed(1)} s per 100k`);
+        }
+        const best = Math.min(...Object.values(sweep));
+        const own = result.index?.indexes.find((i) => i.name === "processed_documents_embedding_idx");
+        const ownPer100k = own ? (own.seconds * 100_000) / own.embeddings : NaN;
+        console.log(`  the seed's own build of it: ${ownPer100k.toFixed(1)} s per 100k = ${(ownPer100k / best).toFixed(2)}x the best setting`);
+        Object.assign(figures, { index_sweep_s_per_100k: sweep, index_build_vs_best: round(ownPer100k / best, 2) });
+      } finally {
+        await client.end();
+      }
+    }
+    console.log(JSON.stringify(figures, null, 2));
+  } finally {
+    await closeDb(db);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
