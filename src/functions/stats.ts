@@ -1,23 +1,9 @@
-import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../context.js";
 import { parseInput, uuidInput } from "../validation.js";
-import { dateOrNull, num, queryRows, str } from "./rows.js";
+import { getCourseStatsFunction, getUserLearningStatsFunction, getUserProgressSummaryFunction, type CourseStats, type UserLearningStats, type UserProgressSummary } from "./declarations.js";
 
-export interface CourseStats {
-  courseId: string;
-  title: string;
-  documentCount: number;
-  completedDocumentCount: number;
-  failedDocumentCount: number;
-  chapterCount: number;
-  keywordCount: number;
-  relationshipCount: number;
-  learnerCount: number;
-  /** Mean completion percentage over the course's progress rows, 0..100. */
-  averageCompletion: number;
-  totalTimeSpentSeconds: number;
-}
+export type { CourseStats, UserProgressSummary, UserLearningStats };
 
 /**
  * `get_course_stats`: counts for one course; `null` when the course does not exist or the
@@ -29,33 +15,8 @@ export interface CourseStats {
  */
 export async function getCourseStats(db: Queryable, input: { courseId: string }): Promise<CourseStats | null> {
   const { courseId } = parseInput(z.object({ courseId: uuidInput }), input, "getCourseStats");
-  const [r] = await queryRows(db, sql`SELECT * FROM get_course_stats(${courseId}::uuid)`);
-  if (!r) return null;
-  return {
-    courseId: str(r.course_id),
-    title: str(r.title),
-    documentCount: num(r.document_count),
-    completedDocumentCount: num(r.completed_document_count),
-    failedDocumentCount: num(r.failed_document_count),
-    chapterCount: num(r.chapter_count),
-    keywordCount: num(r.keyword_count),
-    relationshipCount: num(r.relationship_count),
-    learnerCount: num(r.learner_count),
-    averageCompletion: num(r.average_completion),
-    totalTimeSpentSeconds: num(r.total_time_spent_seconds),
-  };
-}
-
-export interface UserProgressSummary {
-  userId: string;
-  courseId: string;
-  totalChapters: number;
-  chaptersStarted: number;
-  chaptersCompleted: number;
-  /** Over all the course's chapters, unopened ones counting as 0%: 0..100. */
-  completionPercentage: number;
-  totalTimeSpentSeconds: number;
-  lastAccessedAt: Date | null;
+  const [stats] = await getCourseStatsFunction.call(db, [courseId]);
+  return stats ?? null;
 }
 
 /**
@@ -75,31 +36,8 @@ export async function getUserProgressSummary(
     input,
     "getUserProgressSummary",
   );
-  const [r] = await queryRows(db, sql`SELECT * FROM get_user_progress_summary(${userId}::uuid, ${courseId}::uuid)`);
-  if (!r) return null;
-  return {
-    userId: str(r.user_id),
-    courseId: str(r.course_id),
-    totalChapters: num(r.total_chapters),
-    chaptersStarted: num(r.chapters_started),
-    chaptersCompleted: num(r.chapters_completed),
-    completionPercentage: num(r.completion_percentage),
-    totalTimeSpentSeconds: num(r.total_time_spent_seconds),
-    lastAccessedAt: dateOrNull(r.last_accessed_at),
-  };
-}
-
-export interface UserLearningStats {
-  userId: string;
-  courseCount: number;
-  documentCount: number;
-  coursesInProgress: number;
-  chaptersStarted: number;
-  chaptersCompleted: number;
-  averageCompletion: number;
-  totalTimeSpentSeconds: number;
-  annotationCount: number;
-  lastAccessedAt: Date | null;
+  const [summary] = await getUserProgressSummaryFunction.call(db, [userId, courseId]);
+  return summary ?? null;
 }
 
 /**
@@ -112,18 +50,6 @@ export interface UserLearningStats {
  */
 export async function getUserLearningStats(db: Queryable, input: { userId: string }): Promise<UserLearningStats | null> {
   const { userId } = parseInput(z.object({ userId: uuidInput }), input, "getUserLearningStats");
-  const [r] = await queryRows(db, sql`SELECT * FROM get_user_learning_stats(${userId}::uuid)`);
-  if (!r) return null;
-  return {
-    userId: str(r.user_id),
-    courseCount: num(r.course_count),
-    documentCount: num(r.document_count),
-    coursesInProgress: num(r.courses_in_progress),
-    chaptersStarted: num(r.chapters_started),
-    chaptersCompleted: num(r.chapters_completed),
-    averageCompletion: num(r.average_completion),
-    totalTimeSpentSeconds: num(r.total_time_spent_seconds),
-    annotationCount: num(r.annotation_count),
-    lastAccessedAt: dateOrNull(r.last_accessed_at),
-  };
+  const [stats] = await getUserLearningStatsFunction.call(db, [userId]);
+  return stats ?? null;
 }

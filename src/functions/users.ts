@@ -1,9 +1,8 @@
-import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../context.js";
 import type { User } from "../schema/users.js";
 import { parseInput } from "../validation.js";
-import { queryRows, str, strOrNull } from "./rows.js";
+import { findOrCreateUserFunction } from "./declarations.js";
 
 const signInInput = z.object({
   cognitoSub: z.string().trim().min(1).max(255),
@@ -28,14 +27,6 @@ export async function findOrCreateUser(
   input: { cognitoSub: string; email: string; displayName?: string },
 ): Promise<User> {
   const { cognitoSub, email, displayName } = parseInput(signInInput, input, "findOrCreateUser");
-  const [r] = await queryRows(db, sql`SELECT * FROM find_or_create_user(${cognitoSub}, ${email}, ${displayName ?? null})`);
-  return {
-    id: str(r!.id),
-    cognitoSub: str(r!.cognito_sub),
-    email: str(r!.email),
-    displayName: strOrNull(r!.display_name),
-    role: str(r!.role) as User["role"],
-    createdAt: new Date(r!.created_at as string),
-    updatedAt: new Date(r!.updated_at as string),
-  };
+  const [user] = await findOrCreateUserFunction.call(db, [cognitoSub, email, displayName ?? null]);
+  return user!;
 }

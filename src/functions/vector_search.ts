@@ -1,9 +1,9 @@
-import { sql } from "drizzle-orm";
-import pgvector from "pgvector";
 import { z } from "zod";
 import type { Queryable } from "../context.js";
 import { embeddingInput, limitInput, parseInput, similarityInput, uuidInput } from "../validation.js";
-import { num, queryRows, str, strOrNull } from "./rows.js";
+import { findSimilarDocumentsFunction, findSimilarKeywordsFunction, type SimilarDocument, type SimilarKeyword } from "./declarations.js";
+
+export type { SimilarDocument, SimilarKeyword };
 
 const similarDocumentsInput = z.object({
   embedding: embeddingInput,
@@ -11,15 +11,6 @@ const similarDocumentsInput = z.object({
   threshold: similarityInput.default(0.7),
 });
 export type SimilarDocumentsInput = z.input<typeof similarDocumentsInput>;
-
-export interface SimilarDocument {
-  processedDocumentId: string;
-  documentId: string;
-  courseId: string;
-  title: string;
-  /** 1 - cosine distance: 1 is the same direction. */
-  similarity: number;
-}
 
 /**
  * `find_similar_documents`: the processed documents nearest to an embedding, at least
@@ -34,17 +25,7 @@ export interface SimilarDocument {
  */
 export async function findSimilarDocuments(db: Queryable, input: SimilarDocumentsInput): Promise<SimilarDocument[]> {
   const { embedding, limit, threshold } = parseInput(similarDocumentsInput, input, "findSimilarDocuments");
-  const rows = await queryRows(
-    db,
-    sql`SELECT * FROM find_similar_documents(${pgvector.toSql(embedding)}::vector, ${limit}::integer, ${threshold}::double precision)`,
-  );
-  return rows.map((r) => ({
-    processedDocumentId: str(r.processed_document_id),
-    documentId: str(r.document_id),
-    courseId: str(r.course_id),
-    title: str(r.title),
-    similarity: num(r.similarity),
-  }));
+  return findSimilarDocumentsFunction.call(db, [embedding, limit, threshold]);
 }
 
 const similarKeywordsInput = z.object({
@@ -53,15 +34,6 @@ const similarKeywordsInput = z.object({
   limit: limitInput.default(20),
 });
 export type SimilarKeywordsInput = z.input<typeof similarKeywordsInput>;
-
-export interface SimilarKeyword {
-  keywordId: string;
-  chapterId: string;
-  courseId: string;
-  term: string;
-  definition: string | null;
-  similarity: number;
-}
 
 /**
  * `find_similar_keywords`: the keywords nearest to an embedding, within one chapter when
@@ -73,16 +45,5 @@ export interface SimilarKeyword {
  */
 export async function findSimilarKeywords(db: Queryable, input: SimilarKeywordsInput): Promise<SimilarKeyword[]> {
   const { embedding, chapterId, limit } = parseInput(similarKeywordsInput, input, "findSimilarKeywords");
-  const rows = await queryRows(
-    db,
-    sql`SELECT * FROM find_similar_keywords(${pgvector.toSql(embedding)}::vector, ${chapterId ?? null}::uuid, ${limit}::integer)`,
-  );
-  return rows.map((r) => ({
-    keywordId: str(r.keyword_id),
-    chapterId: str(r.chapter_id),
-    courseId: str(r.course_id),
-    term: str(r.term),
-    definition: strOrNull(r.definition),
-    similarity: num(r.similarity),
-  }));
+  return findSimilarKeywordsFunction.call(db, [embedding, chapterId ?? null, limit]);
 }

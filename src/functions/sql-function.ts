@@ -1,0 +1,111 @@
+import { getTableColumns, type InferSelectModel } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import type { Queryable } from "../context.js";
+import { date, dateOrNull, driverOf, num, queryText, str, strOrNull, type Row } from "../db/query.js";
+import { vectorParam } from "../db/vector.js";
+
+/**
+ * Each SQL function's signature and result row, declared once here. From a declaration come the
+ * statement the wrapper sends, the TypeScript type of its rows and the mapping from SQL to
+ * TypeScript; test/function-shapes.test.ts compares every declaration with the function in the
+ * catalog (argument and result names and types, in order), so a change on either side fails.
+ */
+
+/** One result column: its type as the catalog names it (format_type), and how a value reads in TypeScript. */
+export interface Column<T> {
+  readonly type: string;
+  readonly decode: (value: unknown) => T;
+}
+
+/** The result column types the functions use. Nullable where the SQL can yield NULL. */
+export const column = {
+  uuid: { type: "uuid", decode: str },
+  text: { type: "text", decode: str },
+  textOrNull: { type: "text", decode: strOrNull },
+  bigint: { type: "bigint", decode: num },
+  numeric: { type: "numeric", decode: num },
+  real: { type: "real", decode: num },
+  doublePrecision: { type: "double precision", decode: num },
+  timestamptzOrNull: { type: "timestamp with time zone", decode: dateOrNull },
+} satisfies Record<string, Column<unknown>>;
+
+type Columns = Record<string, Column<unknown>>;
+
+/** The TypeScript row of a column map: same keys (and their doc comments), decoded types. */
+export type RowOf<C extends Columns> = { [K in keyof C]: C[K] extends Column<infer T> ? T : never };
+
+/** A result row: its columns in SQL order, and the mapping from a driver row. */
+export interface RowShape<T> {
+  readonly columns: ReadonlyArray<{ readonly key: string; readonly name: string; readonly type: string }>;
+  readonly decode: (row: Row) => T;
+}
+
+/** processedDocumentId -> processed_document_id: the SQL name of a TypeScript key. */
+const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function shape<T>(columns: Array<{ key: string; name: string; type: string; decode: (value: unknown) => unknown }>): RowShape<T> {
+  return {
+    columns: columns.map(({ key, name, type }) => ({ key, name, type })),
+    decode: (row) => {
+      const out: Record<string, unknown> = {};
+      for (const c of columns) out[c.key] = c.decode(row[c.name]);
+      return out as T;
+    },
+  };
+}
+
+/** A `RETURNS TABLE (…)` row, keyed in camelCase; each key's SQL column is its snake_case. */
+export function rowShape<C extends Columns>(columns: C): RowShape<RowOf<C>> {
+  return shape(Object.entries(columns).map(([key, c]) => ({ key, name: snakeCase(key), type: c.type, decode: c.decode })));
+}
+
+/** A `RETURNS <table>` row: the table's own columns, typed as its Drizzle select model. */
+export function tableRowShape<T extends PgTable>(table: T): RowShape<InferSelectModel<T>> {
+  return shape(
+    Object.entries(getTableColumns(table) as Record<string, PgColumn>).map(([key, c]) => {
+      const type = c.getSQLType();
+      const decode = type.startsWith("timestamp") ? (c.notNull ? date : dateOrNull) : c.notNull ? str : strOrNull;
+      if (!/^(uuid|text|timestamp with time zone)$/.test(type) && c.columnType !== "PgEnumColumn") {
+        throw new TypeError(`tableRowShape: no decoding for ${table._.name}.${c.name} (${type})`);
+      }
+      return { key, name: c.name, type, decode };
+    }),
+  );
+}
+
+/** Argument types as the catalog names them. `vector` arguments take number[] (validated by the caller). */
+type ArgType = "uuid" | "text" | "integer" | "double precision" | "vector";
+
+export interface SqlFunction<T> {
+  readonly name: string;
+  /** Input arguments in order: name -> type. */
+  readonly args: Readonly<Record<string, ArgType>>;
+  readonly returns: RowShape<T>;
+  /** Calls the function with its arguments in order and returns its rows, decoded. */
+  call(db: Queryable, args: readonly unknown[]): Promise<T[]>;
+}
+
+/**
+ * Declares a SQL function. The statement (`SELECT * FROM name($1::type, …)`) is built once, and
+ * each call sends it straight to the driver: no query building per call, one round trip.
+ */
+export function sqlFunction<T>(name: string, args: Record<string, ArgType>, returns: RowShape<T>): SqlFunction<T> {
+  const types = Object.values(args);
+  const text = `SELECT * FROM ${name}(${types.map((t, i) => `$${i + 1}::${t}`).join(", ")})`;
+  const vectors = types.flatMap((t, i) => (t === "vector" ? [i] : []));
+  return {
+    name,
+    args,
+    returns,
+    async call(db, values) {
+      let params = values as unknown[];
+      if (vectors.length > 0) {
+        const { server } = driverOf(db);
+        params = [...values];
+        for (const i of vectors) params[i] = vectorParam(values[i] as number[], server);
+      }
+      const rows = await queryText(db, text, params);
+      return rows.map(returns.decode);
+    },
+  };
+}
