@@ -1,6 +1,6 @@
 import { LOAD_EXTENSION_LIBRARIES } from "../migrations/extension-libraries.js";
 import { BREAKPOINT } from "../migrations/files.js";
-import { sameStatements } from "./split-sql.js";
+import { sameStatements, statementShape } from "./split-sql.js";
 import { matches, type SqlOrder, type SqlSource } from "./sql-sources.js";
 import type { SqlState } from "./sql-state.js";
 
@@ -34,12 +34,15 @@ export interface Section {
  * Compares sql/ (sources, in ORDER) with the state the last migration left it in, and plans a
  * migration holding only the difference; undefined when there is none (nothing to emit).
  *
- * Up: the @down of each dropped file (last first, as the previous state ordered them), then the
- * up of every added, changed or re-run file in sql/ORDER. Rollback: the current @down of those
- * files (last first), then the previous up of each of them that existed before and of each
- * dropped file, in the previous order. So a rollback removes what this version created and
- * restores the previous version exactly, dependents included (a function's DROP takes its
- * grants, and the grants file re-runs after it).
+ * Up, in one transaction: last file first, the @down of each dropped file and, of each changed
+ * file, the @down statements its new version no longer has (objects it stopped creating); then
+ * the up of every added, changed or re-run file, in sql/ORDER.
+ * Rollback: last file first, the @down of each added file and, of each changed file, the @down
+ * statements its previous version did not have (objects only this version creates); then the
+ * previous up of every changed, re-run and dropped file, in the previous order. So the rollback
+ * restores the previous versions exactly, dependents included (a function's DROP + CREATE
+ * takes its grants, and the grants file re-runs after it), and leaves alone what it does not
+ * redefine: re-run files are applied again, not taken down.
  */
 export async function planSqlMigration(previous: SqlState, sources: SqlSource[], order: SqlOrder): Promise<SqlPlan | undefined> {
   const before = new Map(previous.files.map((f) => [f.file, f]));
@@ -85,22 +88,44 @@ export async function planSqlMigration(previous: SqlState, sources: SqlSource[],
   if (applied.length === 0 && dropped.length === 0) return undefined;
 
   const since = previous.migration ? ` as drizzle/${previous.migration}.sql left it` : "";
-  const up: Section[] = [
-    { label: "", statements: [LOAD_EXTENSION_LIBRARIES] },
-    ...[...previous.files]
-      .reverse()
-      .filter((f) => dropped.includes(f.file))
-      .map((f) => ({ label: `-- sql/${f.file}: removed from sql/ORDER, its @down${since}`, statements: f.down })),
-    ...applied.map((s) => ({ label: `-- sql/${s.file} (${reasons.get(s.file)})`, statements: s.up })),
-  ];
-  const rollback: Section[] = [
-    { label: "", statements: [LOAD_EXTENSION_LIBRARIES] },
-    ...[...applied].reverse().map((s) => ({ label: `-- sql/${s.file}: its @down`, statements: s.down })),
-    ...previous.files
-      .filter((f) => reasons.has(f.file) || dropped.includes(f.file))
-      .map((f) => ({ label: `-- sql/${f.file}${since}`, statements: f.up })),
-  ];
+  const current = new Map(sources.map((s) => [s.file, s]));
+  const up: Section[] = [{ label: "", statements: [LOAD_EXTENSION_LIBRARIES] }];
+  for (const old of [...previous.files].reverse()) {
+    if (dropped.includes(old.file)) {
+      up.push({ label: `-- sql/${old.file}: removed from sql/ORDER, its @down${since}`, statements: old.down });
+    } else if (changed.includes(old.file)) {
+      const stopped = await onlyIn(old.down, current.get(old.file)!.down);
+      up.push({ label: `-- sql/${old.file}: the @down statements of its previous version that this one no longer has`, statements: stopped });
+    }
+  }
+  up.push(...applied.map((s) => ({ label: `-- sql/${s.file} (${reasons.get(s.file)})`, statements: s.up })));
+
+  const rollback: Section[] = [{ label: "", statements: [LOAD_EXTENSION_LIBRARIES] }];
+  for (const s of [...applied].reverse()) {
+    if (added.includes(s.file)) rollback.push({ label: `-- sql/${s.file}: new, its @down`, statements: s.down });
+    else if (changed.includes(s.file)) {
+      const extra = await onlyIn(s.down, before.get(s.file)!.down);
+      rollback.push({ label: `-- sql/${s.file}: the @down statements of this version that its previous one did not have`, statements: extra });
+    }
+  }
+  for (const old of previous.files.filter((f) => reasons.has(f.file) || dropped.includes(f.file))) {
+    rollback.push({ label: `-- sql/${old.file}${since}`, statements: old.up });
+  }
   return { added, changed, rerun, dropped, kept, staleRemovedLines, up, rollback, state: sources };
+}
+
+/**
+ * The statements of `a` that `b` does not have (by statementShape): of a file's @down, those
+ * removing objects only one of its versions creates. The objects both versions create are not
+ * dropped: applying the other version's up redefines them (CREATE OR REPLACE, or DROP IF
+ * EXISTS and CREATE), so what depends on them outside the migration (a policy calling a
+ * function) does not stand in the way, and grants or settings made outside sql/ stay.
+ */
+async function onlyIn(a: string[], b: string[]): Promise<string[]> {
+  const shapes = new Set(await Promise.all(b.map(statementShape)));
+  const out: string[] = [];
+  for (const statement of a) if (!shapes.has(await statementShape(statement))) out.push(statement);
+  return out;
 }
 
 /** Sections joined with Drizzle's breakpoint; a label is a comment line before its first statement. */
