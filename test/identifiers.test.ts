@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const tables = Object.values(schema).filter((v): v is PgTable => is(v, PgTable));
+const tables = (Object.values(schema) as unknown[]).filter((v): v is PgTable => is(v, PgTable));
 
 /** Every name the TypeScript schema gives the database: tables, columns, keys, indexes, checks, policies, enums. */
 function declaredNames(): Array<{ kind: string; name: string }> {
@@ -31,7 +31,7 @@ function declaredNames(): Array<{ kind: string; name: string }> {
       if (col.isUnique) names.push({ kind: "unique", name: col.uniqueName ?? uniqueKeyName(table, [col.name]) });
     }
     for (const fk of c.foreignKeys) names.push({ kind: "foreign key", name: fk.getName() });
-    for (const u of c.uniqueConstraints) names.push({ kind: "unique", name: u.getName() });
+    for (const u of c.uniqueConstraints) names.push({ kind: "unique", name: u.getName() ?? "" });
     for (const i of c.indexes) names.push({ kind: "index", name: i.config.name! });
     for (const ch of c.checks) names.push({ kind: "check", name: ch.name });
     for (const p of c.policies) names.push({ kind: "policy", name: p.name });

@@ -4,11 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as schema from "../src/schema/index.js";
 import {
   chapterSchemas,
-  courseDocuments,
   courseSchemas,
   courses,
   keywords,
-  processedDocuments,
   relationships,
   userAnnotations,
   userProfiles,
@@ -31,7 +29,8 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const rows = (query: string) => queryRows(t.db, sql.raw(query));
-const platformTables = [users, userProfiles, courses, courseDocuments, processedDocuments, schema.chapters, keywords, relationships, userAnnotations, userProgress];
+// The platform tables are the user-owned ones (src/schema/user_owned.ts); migrations_log is the other.
+const platformTables = schema.userOwnedTables.map((o) => o.table);
 
 describe("enums", () => {
   it.each([
