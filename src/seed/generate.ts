@@ -39,7 +39,11 @@ const CHAPTER_SIGMA = 0.012;
 const KEYWORD_SIGMA = 0.018;
 // `|| 0`: a tiny negative rounds to -0, which binary COPY would store as -0 while text (the
 // INSERT path, and every seed before COPY) stored 0; this way both paths store the same rows.
-const round = (v: number[]) => v.map((x) => Math.round(x * 1e5) / 1e5 || 0);
+const round = (v: number[]) => {
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * 1e5) / 1e5 || 0;
+  return out;
+};
 
 /**
  * Generates the data set user by user, deterministically from the plan's seed. Embeddings are
