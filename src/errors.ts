@@ -82,10 +82,20 @@ export class UnknownMigrationError extends SensaDbError {
   }
 }
 
-/** A rollback was refused or failed; when it failed, nothing was changed. */
+/**
+ * Why a rollback did not happen, for a caller to switch on:
+ * - `ROLLBACK_FAILED`: a statement of a rollback file failed; the transaction was rolled back;
+ * - `ROLLBACK_WOULD_DESTROY_DATA`: a step would drop tables or columns holding rows (pass `force`);
+ * - `ROLLBACK_FILE_MISSING`: a migration to undo has no drizzle/rollback/<name>.sql;
+ * - `ROLLBACK_TARGET`: `to` or `expectLast` names no applied migration (or both were given).
+ */
+export type RollbackErrorCode = "ROLLBACK_FAILED" | "ROLLBACK_WOULD_DESTROY_DATA" | "ROLLBACK_FILE_MISSING" | "ROLLBACK_TARGET";
+
+/** A rollback was refused or failed (`code` says which); either way nothing was changed. */
 export class RollbackError extends SensaDbError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("ROLLBACK_FAILED", message, options);
+  declare readonly code: RollbackErrorCode;
+  constructor(message: string, options?: { cause?: unknown; code?: RollbackErrorCode }) {
+    super(options?.code ?? "ROLLBACK_FAILED", message, options);
   }
 }
 

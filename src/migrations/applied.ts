@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
+import type { Queryable } from "../context.js";
 import { queryRows } from "../functions/rows.js";
+import type { MigrationFile } from "./files.js";
 
 /** A row of Drizzle's own bookkeeping, `drizzle.__drizzle_migrations`. */
 export interface AppliedMigration {
@@ -25,4 +27,17 @@ export async function readApplied(db: Database): Promise<AppliedMigration[]> {
   if (!table?.exists) return [];
   const rows = await queryRows(db, sql`SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY created_at`);
   return rows.map((r) => ({ hash: String(r.hash), journalTime: Number(r.created_at) }));
+}
+
+/**
+ * Records a migration as applied, as Drizzle's migrator does: the `log_migration` trigger on
+ * this table writes its migrations_log row (named by the `sensa.migration_name` setting).
+ */
+export async function recordApplied(tx: Queryable, migration: MigrationFile): Promise<void> {
+  await tx.execute(sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`);
+}
+
+/** Forgets a migration that was undone, so that `migrate` (or drizzle-kit) applies it again. */
+export async function forgetApplied(tx: Queryable, migration: MigrationFile): Promise<void> {
+  await tx.execute(sql`DELETE FROM drizzle.__drizzle_migrations WHERE created_at = ${migration.journalTime}`);
 }

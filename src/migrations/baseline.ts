@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
 import { BaselineRefusedError } from "../errors.js";
-import { ensureBookkeeping, readApplied } from "./applied.js";
+import { ensureBookkeeping, readApplied, recordApplied } from "./applied.js";
 import { catalogSnapshot, diffCatalogs, isClean, type CatalogDiff } from "./catalog.js";
 import { readMigrations } from "./files.js";
 import { migrate } from "./migrate.js";
-import { withMigrationLock, withSession } from "./session.js";
+import { withLockedSession } from "./session.js";
 
 export interface BaselineOptions {
   /**
@@ -52,37 +52,35 @@ export async function baseline(db: Database, options: BaselineOptions): Promise<
   const adopted = files.slice(0, last + 1);
   await migrate(options.reference, { migrationsFolder: options.migrationsFolder, to: adopted.at(-1)!.name });
   const expected = await catalogSnapshot(options.reference);
-  return withSession(db, (session) =>
-    withMigrationLock(session, async () => {
-      const applied = await readApplied(session);
-      if (applied.length > 0) {
-        throw new BaselineRefusedError(
-          `this database already has ${applied.length} migration(s) recorded: baseline is for a database built without them. Use sensa-db migrate, and sensa-db verify to check for drift.`,
-          undefined,
-        );
+  return withLockedSession(db, async (session) => {
+    const applied = await readApplied(session);
+    if (applied.length > 0) {
+      throw new BaselineRefusedError(
+        `this database already has ${applied.length} migration(s) recorded: baseline is for a database built without them. Use sensa-db migrate, and sensa-db verify to check for drift.`,
+        undefined,
+      );
+    }
+    const drift = diffCatalogs(await catalogSnapshot(session), expected);
+    if (!isClean(drift)) {
+      throw new BaselineRefusedError(
+        [
+          `refusing to baseline: the schema differs from what the migrations up to ${adopted.at(-1)!.name} build. Nothing was recorded. Differences:`,
+          ...drift.extra.map((e) => `  + extra:   ${e}`),
+          ...drift.missing.map((m) => `  - missing: ${m}`),
+          ...drift.changed.map((c) => `  ~ changed: ${c}`),
+        ].join("\n"),
+        drift,
+      );
+    }
+    await ensureBookkeeping(session);
+    await session.transaction(async (tx) => {
+      await tx.execute(sql`SELECT set_config('sensa.applied_via', ${BASELINE_APPLIED_VIA}, true)`);
+      for (const migration of adopted) {
+        // The log trigger names the row from this setting (the file's own marker never ran).
+        await tx.execute(sql`SELECT set_config('sensa.migration_name', ${migration.name}, true)`);
+        await recordApplied(tx, migration);
       }
-      const drift = diffCatalogs(await catalogSnapshot(session), expected);
-      if (!isClean(drift)) {
-        throw new BaselineRefusedError(
-          [
-            `refusing to baseline: the schema differs from what the migrations up to ${adopted.at(-1)!.name} build. Nothing was recorded. Differences:`,
-            ...drift.extra.map((e) => `  + extra:   ${e}`),
-            ...drift.missing.map((m) => `  - missing: ${m}`),
-            ...drift.changed.map((c) => `  ~ changed: ${c}`),
-          ].join("\n"),
-          drift,
-        );
-      }
-      await ensureBookkeeping(session);
-      await session.transaction(async (tx) => {
-        await tx.execute(sql`SELECT set_config('sensa.applied_via', ${BASELINE_APPLIED_VIA}, true)`);
-        for (const migration of adopted) {
-          // The log trigger names the row from this setting (the file's own marker never ran).
-          await tx.execute(sql`SELECT set_config('sensa.migration_name', ${migration.name}, true)`);
-          await tx.execute(sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`);
-        }
-      });
-      return { recorded: adopted.map((m) => m.name), drift };
-    }),
-  );
+    });
+    return { recorded: adopted.map((m) => m.name), drift };
+  });
 }

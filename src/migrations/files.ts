@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 
 /** One migration of drizzle/, as Drizzle's journal lists it. */
 export interface MigrationFile {
@@ -67,23 +68,34 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** Reads drizzle/ in journal order. */
+/**
+ * Reads drizzle/ in journal order with Drizzle's own reader (`readMigrationFiles` of
+ * drizzle-orm/migrator, what `drizzle-kit migrate` and Drizzle's `migrate()` use), so the
+ * checksum is the hash Drizzle stores in `__drizzle_migrations.hash` by construction, not by a
+ * copy of its rule. Drizzle returns neither the file's name nor its marker: the name is the
+ * journal's tag at the same position, and the file is Drizzle's pieces joined again (splitting
+ * on the breakpoint and joining on it gives back the same text). Adds the rollback file kept in
+ * drizzle/rollback/.
+ */
 export function readMigrations(folder: string = defaultMigrationsFolder()): MigrationFile[] {
   const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as Journal;
-  return journal.entries.map((entry) => {
-    const sql = readFileSync(join(folder, `${entry.tag}.sql`), "utf8");
-    const rollbackPath = resolve(folder, "rollback", `${entry.tag}.sql`);
-    const rollbackSql = existsSync(rollbackPath) ? readFileSync(rollbackPath, "utf8") : undefined;
+  return readMigrationFiles({ migrationsFolder: folder }).map((drizzle, i) => {
+    const name = journal.entries[i]!.tag;
+    const sql = drizzle.sql.join(BREAKPOINT);
     return {
-      name: entry.tag,
-      journalTime: entry.when,
-      hash: sha256(sql),
+      name,
+      journalTime: drizzle.folderMillis,
+      hash: drizzle.hash,
       statements: splitStatements(sql),
       transactional: !isNonTransactional(sql),
-      rollback:
-        rollbackSql === undefined
-          ? undefined
-          : { path: rollbackPath, sql: rollbackSql, statements: splitStatements(rollbackSql) },
+      rollback: readRollback(folder, name),
     };
   });
+}
+
+function readRollback(folder: string, name: string): MigrationFile["rollback"] {
+  const path = resolve(folder, "rollback", `${name}.sql`);
+  if (!existsSync(path)) return undefined;
+  const sql = readFileSync(path, "utf8");
+  return { path, sql, statements: splitStatements(sql) };
 }

@@ -1,19 +1,17 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import { MigrationError, MigrationTargetError } from "../errors.js";
-import { ensureBookkeeping, readApplied } from "./applied.js";
-import { pendingMigrations, verifyChecksums } from "./checksums.js";
-import { loadExtensionLibraries } from "./extension-libraries.js";
+import { MigrationTargetError } from "../errors.js";
+import type { AppliedMigration } from "./applied.js";
+import { pendingMigrations } from "./checksums.js";
 import { readMigrations, type MigrationFile } from "./files.js";
-import { setLockTimeout, withLockRetry, type LockTimeoutOptions } from "./lock-timeout.js";
-import { applyNonTransactional } from "./non-transactional.js";
-import { pgMessage, withMigrationLock, withSession } from "./session.js";
+import type { LockTimeoutOptions } from "./lock-timeout.js";
+import { applyStep, runPlan, type AppliedVia } from "./runner.js";
 
 export interface MigrateOptions extends LockTimeoutOptions {
   /** drizzle/ by default: the migrations shipped with this package. */
   migrationsFolder?: string;
   /** Recorded in migrations_log.applied_via. */
-  appliedVia?: "migrate()" | "sensa-db";
+  appliedVia?: AppliedVia;
   /** Apply pending migrations up to and including this one only. */
   to?: string;
   /** Called when a non-transactional migration drops an INVALID index an earlier failed build left. */
@@ -41,6 +39,7 @@ export interface MigrateResult {
  * - runs a migration marked `-- sensa-db: no-transaction` alone, between the batches before
  *   and after it, statement by statement (for `CREATE INDEX CONCURRENTLY`); a failure there
  *   throws NonTransactionalMigrationError, the batches before it staying applied.
+ * It is `rollback`'s runner (runner.ts) given the pending migrations as its plan.
  *
  * ```ts
  * const { applied } = await migrate(db);
@@ -49,76 +48,22 @@ export interface MigrateResult {
 export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
   const started = performance.now();
   const files = readMigrations(options.migrationsFolder);
-  let lockRetries = 0;
-  const applied = await withSession(db, (session) =>
-    withMigrationLock(session, async () => {
-      await ensureBookkeeping(session);
-      const done = await readApplied(session);
-      verifyChecksums(files, done);
-      let pending = pendingMigrations(files, done);
-      if (options.to !== undefined) {
-        const last = pending.findIndex((m) => m.name === options.to);
-        if (last === -1) throw new MigrationTargetError(options.to, pending.map((m) => m.name));
-        pending = pending.slice(0, last + 1);
-      }
-      if (pending.length > 0) {
-        await loadExtensionLibraries(session);
-        const committed: string[] = [];
-        for (const segment of segments(pending)) {
-          try {
-            lockRetries += segment.transactional
-              ? (await withLockRetry(options, lockedStatement, () => applyBatch(session, segment.migrations, options))).retries
-              : await applyNonTransactional(session, segment.migrations[0]!, { ...options, appliedVia: options.appliedVia ?? "migrate()" });
-          } catch (error) {
-            if (committed.length > 0 && error instanceof Error) {
-              error.message += `\nApplied before it, in earlier transactions, and kept: ${committed.join(", ")}.`;
-            }
-            throw error;
-          }
-          committed.push(...segment.migrations.map((m) => m.name));
-        }
-      }
-      await reassertDatabasePrivileges(session);
-      return pending.map((m) => m.name);
-    }),
-  );
-  return { applied, durationMs: performance.now() - started, lockRetries };
-}
-
-/**
- * Pending migrations in order, grouped into what runs together: consecutive transactional
- * migrations share one transaction; a non-transactional one runs alone.
- */
-function segments(pending: MigrationFile[]): Array<{ transactional: boolean; migrations: MigrationFile[] }> {
-  const out: Array<{ transactional: boolean; migrations: MigrationFile[] }> = [];
-  for (const m of pending) {
-    const last = out.at(-1);
-    if (m.transactional && last?.transactional) last.migrations.push(m);
-    else out.push({ transactional: m.transactional, migrations: [m] });
-  }
-  return out;
-}
-
-const lockedStatement = (error: unknown) =>
-  error instanceof MigrationError ? { migration: error.migration, statement: error.statement } : { migration: "?", statement: "?" };
-
-async function applyBatch(session: Database, pending: MigrationFile[], options: MigrateOptions): Promise<void> {
-  await session.transaction(async (tx) => {
-    await tx.execute(sql`SELECT set_config('sensa.applied_via', ${options.appliedVia ?? "migrate()"}, true)`);
-    await setLockTimeout(tx, options, true);
-    for (const migration of pending) {
-      for (const statement of migration.statements) {
-        try {
-          await tx.execute(sql.raw(statement));
-        } catch (error) {
-          throw new MigrationError(migration.name, statement, pgMessage(error), error);
-        }
-      }
-      await tx.execute(
-        sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`,
-      );
-    }
+  const { steps, lockRetries } = await runPlan(db, files, {
+    ...options,
+    createBookkeeping: true,
+    plan: (applied) => pendingUpTo(files, applied, options.to).map(applyStep),
+    finish: reassertDatabasePrivileges,
   });
+  return { applied: steps.map((s) => s.step.migration.name), durationMs: performance.now() - started, lockRetries };
+}
+
+/** The pending migrations, up to and including `to` when given (MigrationTargetError if it is not pending). */
+function pendingUpTo(files: MigrationFile[], applied: AppliedMigration[], to: string | undefined): MigrationFile[] {
+  const pending = pendingMigrations(files, applied);
+  if (to === undefined) return pending;
+  const last = pending.findIndex((m) => m.name === to);
+  if (last === -1) throw new MigrationTargetError(to, pending.map((m) => m.name));
+  return pending.slice(0, last + 1);
 }
 
 /**

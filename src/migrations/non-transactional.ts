@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
 import { MigrationLockTimeoutError, NonTransactionalMigrationError } from "../errors.js";
 import { queryRows } from "../functions/rows.js";
+import { recordApplied } from "./applied.js";
 import { BREAKPOINT, NO_TRANSACTION_MARKER, type MigrationFile } from "./files.js";
 import { setLockTimeout, withLockRetry, type LockTimeoutOptions } from "./lock-timeout.js";
 import { markerStatement } from "./marker.js";
@@ -71,7 +72,7 @@ export async function applyNonTransactional(
     await tx.execute(sql`SELECT set_config('sensa.migration_name', ${migration.name}, true)`);
     // The log trigger measures the duration from this setting: the migration began before this transaction.
     await tx.execute(sql`SELECT set_config('sensa.migration_ended_at', ${String(clock!.started)}, true)`);
-    await tx.execute(sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`);
+    await recordApplied(tx, migration);
   });
   return retries;
 }

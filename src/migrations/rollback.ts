@@ -3,22 +3,24 @@ import type { Database } from "../connection.js";
 import type { Transaction } from "../context.js";
 import { RollbackError, RollbackPlanChangedError } from "../errors.js";
 import { queryRows } from "../functions/rows.js";
-import { readApplied } from "./applied.js";
-import { verifyChecksums } from "./checksums.js";
-import { loadExtensionLibraries } from "./extension-libraries.js";
+import { readApplied, type AppliedMigration } from "./applied.js";
 import { readMigrations, type MigrationFile } from "./files.js";
-import { setLockTimeout, withLockRetry, type LockTimeoutOptions } from "./lock-timeout.js";
-import { pgMessage, withMigrationLock, withSession } from "./session.js";
+import type { LockTimeoutOptions } from "./lock-timeout.js";
+import { runPlan, undoStep, type AppliedVia, type Step } from "./runner.js";
 
 export interface RollbackOptions extends LockTimeoutOptions {
   /** Undo every migration applied after this one (it stays applied). Default: undo the last one. */
   to?: string;
-  /** Work out the plan, change nothing. */
+  /**
+   * Run the rollback in its transaction, then roll that back (Drizzle's `tx.rollback()`):
+   * reports the plan, with the rows each step would drop, and proves its statements run;
+   * changes nothing. While it runs it holds the locks the rollback would (with lock_timeout).
+   */
   dryRun?: boolean;
   /** Allow a rollback that drops tables or columns holding rows. */
   force?: boolean;
   migrationsFolder?: string;
-  appliedVia?: "migrate()" | "sensa-db";
+  appliedVia?: AppliedVia;
   /**
    * The migration the caller expects to be the last applied (what it saw in a dry run, say).
    * Without it, rollback reads the plan before taking the migration lock. Either way, once it
@@ -46,12 +48,15 @@ export interface RollbackResult {
  * Undoes the last applied migration (or all after `to`), newest first, in one transaction:
  * runs each drizzle/rollback/<name>.sql, removes the migration from Drizzle's bookkeeping (so
  * `migrate` or `drizzle-kit migrate` applies it again later) and logs a `down` row in
- * migrations_log. Refuses with RollbackError, changing nothing, when a step would drop data
- * and `force` is not set, when a rollback file is missing, or when a statement fails.
+ * migrations_log. Refuses with RollbackError, changing nothing; its `code` says why:
+ * `ROLLBACK_WOULD_DESTROY_DATA` when a step would drop rows and `force` is not set,
+ * `ROLLBACK_FILE_MISSING` when a rollback file is missing, `ROLLBACK_TARGET` when `to` or
+ * `expectLast` names no applied migration, `ROLLBACK_FAILED` when a statement fails.
  * Two rollbacks started together undo one migration, not two: each plans what it will undo
  * before waiting for the migration lock, and the second, finding the plan changed once it holds
  * the lock, throws RollbackPlanChangedError instead of undoing the next one. Statements wait for
- * locks with `lock_timeout`, the whole rollback retried on a timeout, as `migrate` does.
+ * locks with `lock_timeout`, the whole rollback retried on a timeout: it is `migrate`'s runner
+ * (runner.ts) given the migrations to undo as its plan.
  *
  * ```ts
  * const { steps } = await rollback(db, { dryRun: true });
@@ -59,68 +64,22 @@ export interface RollbackResult {
  */
 export async function rollback(db: Database, options: RollbackOptions = {}): Promise<RollbackResult> {
   const files = readMigrations(options.migrationsFolder);
-  const names = (targets: MigrationFile[]) => targets.map((t) => t.name);
   const planned = await planTargets(db, files, options);
-  return withSession(db, (session) =>
-    withMigrationLock(session, async () => {
-      const applied = await readApplied(session);
-      verifyChecksums(files, applied);
-      const targets = chooseTargets(files, applied.map((a) => a.journalTime), options.to);
-      if (planned !== undefined && names(targets).join() !== planned.join()) throw new RollbackPlanChangedError(planned, names(targets));
-      if (targets.length === 0) return { steps: [], applied: false };
-      await loadExtensionLibraries(session);
-      let plan: RollbackStep[] = [];
-      // The plan is worked out inside the transaction that would apply it, so what it reports
-      // (rows about to be dropped) is what would happen; a dry run then rolls it all back.
-      const attempt = () =>
-        session.transaction(async (tx) => {
-          plan = [];
-          await tx.execute(sql`SELECT set_config('sensa.applied_via', ${options.appliedVia ?? "migrate()"}, true)`);
-          await setLockTimeout(tx, options, true);
-          for (const migration of targets) {
-            const started = performance.now();
-            const statements = migration.rollback!.statements;
-            const step: RollbackStep = {
-              migration: migration.name,
-              file: `drizzle/rollback/${migration.name}.sql`,
-              statements,
-              destroys: await findDestroyedData(tx, statements),
-            };
-            plan.push(step);
-            if (options.dryRun) continue;
-            if (step.destroys.length > 0 && !options.force) {
-              throw new RollbackError(
-                `rolling back ${migration.name} would destroy data: ${step.destroys.join(", ")}. Nothing was changed; pass --force to roll back anyway.`,
-              );
-            }
-            for (const statement of statements) {
-              try {
-                await tx.execute(sql.raw(statement));
-              } catch (error) {
-                throw new RollbackError(
-                  `rollback ${step.file} failed: ${pgMessage(error)}\n  in statement: ${statement.slice(0, 500)}\nNothing was changed.`,
-                  { cause: error },
-                );
-              }
-            }
-            await tx.execute(sql`DELETE FROM drizzle.__drizzle_migrations WHERE created_at = ${migration.journalTime}`);
-            await logDown(tx, migration, performance.now() - started);
-          }
-          if (options.dryRun) throw DRY_RUN;
-        });
-      try {
-        await withLockRetry(options, (error) => ({ migration: targets[0]!.name, statement: lockedStatementOf(error) }), attempt);
-      } catch (error) {
-        if (error !== DRY_RUN) throw error;
-      }
-      return { steps: plan, applied: !options.dryRun };
-    }),
-  );
+  const { steps } = await runPlan(db, files, {
+    ...options,
+    plan(applied) {
+      const targets = chooseTargets(files, applied, options.to);
+      const found = targets.map((t) => t.name);
+      if (planned !== undefined && found.join() !== planned.join()) throw new RollbackPlanChangedError(planned, found);
+      return targets.map(undoStep);
+    },
+    inspect: (tx, step) => refuseDataLoss(tx, step, options),
+  });
+  return {
+    steps: steps.map(({ step, report }) => ({ migration: step.migration.name, file: step.file, statements: step.statements, destroys: report ?? [] })),
+    applied: steps.length > 0 && !options.dryRun,
+  };
 }
-
-const DRY_RUN = Symbol("dry run: roll the transaction back");
-
-const lockedStatementOf = (error: unknown) => /in statement: ([^\n]*)/.exec(error instanceof Error ? error.message : "")?.[1] ?? "?";
 
 /**
  * What the rollback will undo, newest first, as seen before it waits for the migration lock:
@@ -128,13 +87,13 @@ const lockedStatementOf = (error: unknown) => /in statement: ([^\n]*)/.exec(erro
  * Undefined on a database never migrated.
  */
 async function planTargets(db: Database, files: MigrationFile[], options: RollbackOptions): Promise<string[] | undefined> {
-  const applied = (await readApplied(db)).map((a) => a.journalTime);
   if (options.expectLast !== undefined) {
-    if (options.to !== undefined) throw new RollbackError("pass either to or expectLast, not both");
+    if (options.to !== undefined) throw new RollbackError("pass either to or expectLast, not both", { code: "ROLLBACK_TARGET" });
     const last = files.find((f) => f.name === options.expectLast);
-    if (!last) throw new RollbackError(`expectLast ${options.expectLast}: no migration has that name`);
+    if (!last) throw new RollbackError(`expectLast ${options.expectLast}: no migration has that name`, { code: "ROLLBACK_TARGET" });
     return [last.name];
   }
+  const applied = await readApplied(db);
   if (applied.length === 0) return undefined;
   try {
     return chooseTargets(files, applied, options.to).map((t) => t.name);
@@ -143,22 +102,36 @@ async function planTargets(db: Database, files: MigrationFile[], options: Rollba
   }
 }
 
-function chooseTargets(files: MigrationFile[], appliedTimes: number[], to: string | undefined): MigrationFile[] {
-  const applied = files.filter((f) => appliedTimes.includes(f.journalTime));
-  let targets: MigrationFile[];
-  if (to === undefined) targets = applied.slice(-1);
-  else {
-    const index = applied.findIndex((f) => f.name === to);
-    if (index === -1) {
-      throw new RollbackError(`--to ${to}: no applied migration has that name (applied: ${applied.map((f) => f.name).join(", ") || "none"})`);
-    }
-    targets = applied.slice(index + 1);
+type Undoable = MigrationFile & { rollback: NonNullable<MigrationFile["rollback"]> };
+const hasRollback = (m: MigrationFile): m is Undoable => m.rollback !== undefined;
+
+/** The migrations to undo, newest first: the last applied, or every one applied after `to`. */
+function chooseTargets(files: MigrationFile[], appliedRows: AppliedMigration[], to: string | undefined): Undoable[] {
+  const times = new Set(appliedRows.map((a) => a.journalTime));
+  const applied = files.filter((f) => times.has(f.journalTime));
+  if (to !== undefined && !applied.some((f) => f.name === to)) {
+    const names = applied.map((f) => f.name).join(", ") || "none";
+    throw new RollbackError(`--to ${to}: no applied migration has that name (applied: ${names})`, { code: "ROLLBACK_TARGET" });
   }
-  const missing = targets.filter((t) => !t.rollback);
-  if (missing.length) {
-    throw new RollbackError(`no rollback for ${missing.map((m) => m.name).join(", ")}: write drizzle/rollback/<name>.sql. Nothing was changed.`);
+  const targets = (to === undefined ? applied.slice(-1) : applied.slice(applied.findIndex((f) => f.name === to) + 1)).reverse();
+  const undoable = targets.filter(hasRollback);
+  if (undoable.length < targets.length) {
+    const missing = targets.filter((t) => !hasRollback(t)).map((m) => m.name);
+    throw new RollbackError(`no rollback for ${missing.join(", ")}: write drizzle/rollback/<name>.sql. Nothing was changed.`, { code: "ROLLBACK_FILE_MISSING" });
   }
-  return targets.reverse();
+  return undoable;
+}
+
+/** The rows a step would drop; refuses (ROLLBACK_WOULD_DESTROY_DATA) unless forced or a dry run. */
+async function refuseDataLoss(tx: Transaction, step: Step, options: RollbackOptions): Promise<string[]> {
+  const destroys = await findDestroyedData(tx, step.statements);
+  if (destroys.length > 0 && !options.force && !options.dryRun) {
+    throw new RollbackError(
+      `rolling back ${step.migration.name} would destroy data: ${destroys.join(", ")}. Nothing was changed; pass --force to roll back anyway.`,
+      { code: "ROLLBACK_WOULD_DESTROY_DATA" },
+    );
+  }
+  return destroys;
 }
 
 const DROP_TABLE = /^DROP TABLE (?:IF EXISTS )?((?:"?\w+"?\.)?"?(\w+)"?)/i;
@@ -192,13 +165,4 @@ async function countRowsInSavepoint(tx: Transaction, qualified: string, column: 
   } finally {
     await tx.execute(sql.raw("ROLLBACK TO SAVEPOINT sensa_count"));
   }
-}
-
-async function logDown(tx: Transaction, migration: MigrationFile, durationMs: number): Promise<void> {
-  // Rolling back the bootstrap migration drops migrations_log itself.
-  const [log] = await queryRows(tx, sql`SELECT to_regclass('public.migrations_log') IS NOT NULL AS exists`);
-  if (!log?.exists) return;
-  await tx.execute(sql`
-    INSERT INTO migrations_log (migration_name, checksum, direction, applied_via, duration_ms)
-    VALUES (${migration.name}, ${migration.hash}, 'down', current_setting('sensa.applied_via'), ${Math.round(durationMs)})`);
 }

@@ -22,6 +22,14 @@ export async function withSession<T>(db: Database, fn: (session: Database) => Pr
   }
 }
 
+/**
+ * `withSession` and `withMigrationLock` together: `fn` gets one session and runs while this
+ * process holds the migration lock. What migrate, rollback and baseline each run in.
+ */
+export function withLockedSession<T>(db: Database, fn: (session: Database) => Promise<T>): Promise<T> {
+  return withSession(db, (session) => withMigrationLock(session, () => fn(session)));
+}
+
 /** Any number will do as long as every deploy of this package uses the same one. */
 export const MIGRATION_LOCK_KEY = 7_205_141_309;
 
