@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "./errors.js";
-import { EMBEDDING_DIMENSIONS } from "./schema/columns.js";
+import { EMBEDDING_DIMENSIONS } from "./db/constants.js";
 
 /** The input rules every wrapper shares, so a limit or an embedding means the same everywhere. */
 export const uuidInput = z.uuid();

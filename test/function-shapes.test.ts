@@ -98,13 +98,19 @@ describe("SQL function declarations", () => {
 });
 
 describe("rows from a declaration", () => {
-  it("the result row's keys are the declared camelCase keys, their SQL columns the snake_case names", () => {
+  it("the result row's keys are the declared camelCase keys, their SQL columns the snake_case names; bigint and numeric become numbers", () => {
     const shape = rowShape({ processedDocumentId: column.uuid, totalTimeSpentSeconds: column.bigint, lastAccessedAt: column.timestamptzOrNull });
     expect(shape.columns.map((c) => c.name)).toEqual(["processed_document_id", "total_time_spent_seconds", "last_accessed_at"]);
-    expect(shape.decode({ processed_document_id: "a", total_time_spent_seconds: "12", last_accessed_at: null })).toEqual({
+    // The statement renames each column to its key; what the driver returns is converted in place.
+    expect(shape.decode({ processedDocumentId: "a", totalTimeSpentSeconds: "12", lastAccessedAt: null })).toEqual({
       processedDocumentId: "a",
       totalTimeSpentSeconds: 12,
       lastAccessedAt: null,
+    });
+    expect(shape.decode({ processedDocumentId: "a", totalTimeSpentSeconds: 12n, lastAccessedAt: "2026-11-30T00:00:00Z" })).toEqual({
+      processedDocumentId: "a",
+      totalTimeSpentSeconds: 12,
+      lastAccessedAt: new Date("2026-11-30T00:00:00Z"),
     });
   });
 });

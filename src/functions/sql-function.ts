@@ -1,7 +1,7 @@
 import { getTableColumns, type InferSelectModel } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Queryable } from "../context.js";
-import { date, dateOrNull, driverOf, num, queryText, str, strOrNull, type Row } from "../db/query.js";
+import { date, driverOf, num, queryText, quoteIdentifier, type Row } from "../db/query.js";
 import { vectorParam } from "../db/vector.js";
 
 /**
@@ -11,30 +11,38 @@ import { vectorParam } from "../db/vector.js";
  * catalog (argument and result names and types, in order), so a change on either side fails.
  */
 
-/** One result column: its type as the catalog names it (format_type), and how a value reads in TypeScript. */
+/**
+ * One result column: its type as the catalog names it (format_type), and the conversion its
+ * value needs, if any, from what both drivers return by default (bigint and numeric arrive as
+ * strings; uuid, text, real, double precision and timestamptz arrive as what they are).
+ */
 export interface Column<T> {
   readonly type: string;
-  readonly decode: (value: unknown) => T;
+  readonly convert?: (value: unknown) => unknown;
+  /** The column's TypeScript type; never set (types only). */
+  readonly __type?: T;
 }
 
-/** The result column types the functions use. Nullable where the SQL can yield NULL. */
+const col = <T>(type: string, convert?: (value: unknown) => unknown): Column<T> => ({ type, convert });
+
+/** The result column types the functions use; `…OrNull` where the SQL can yield NULL. */
 export const column = {
-  uuid: { type: "uuid", decode: str },
-  text: { type: "text", decode: str },
-  textOrNull: { type: "text", decode: strOrNull },
-  bigint: { type: "bigint", decode: num },
-  numeric: { type: "numeric", decode: num },
-  real: { type: "real", decode: num },
-  doublePrecision: { type: "double precision", decode: num },
-  timestamptzOrNull: { type: "timestamp with time zone", decode: dateOrNull },
-} satisfies Record<string, Column<unknown>>;
+  uuid: col<string>("uuid"),
+  text: col<string>("text"),
+  textOrNull: col<string | null>("text"),
+  bigint: col<number>("bigint", num),
+  numeric: col<number>("numeric", num),
+  real: col<number>("real"),
+  doublePrecision: col<number>("double precision"),
+  timestamptzOrNull: col<Date | null>("timestamp with time zone", date),
+};
 
 type Columns = Record<string, Column<unknown>>;
 
-/** The TypeScript row of a column map: same keys (and their doc comments), decoded types. */
+/** The TypeScript row of a column map: same keys (and their doc comments), their columns' types. */
 export type RowOf<C extends Columns> = { [K in keyof C]: C[K] extends Column<infer T> ? T : never };
 
-/** A result row: its columns in SQL order, and the mapping from a driver row. */
+/** A result row: its columns in SQL order (`key` in TypeScript, `name` in SQL), and the conversion of a driver row. */
 export interface RowShape<T> {
   readonly columns: ReadonlyArray<{ readonly key: string; readonly name: string; readonly type: string }>;
   readonly decode: (row: Row) => T;
@@ -43,20 +51,25 @@ export interface RowShape<T> {
 /** processedDocumentId -> processed_document_id: the SQL name of a TypeScript key. */
 const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-function shape<T>(columns: Array<{ key: string; name: string; type: string; decode: (value: unknown) => unknown }>): RowShape<T> {
+function shape<T>(columns: Array<{ key: string; name: string; type: string; convert?: (value: unknown) => unknown }>): RowShape<T> {
+  // The statement renames the columns to their keys (`AS "courseId"`), so a driver row already has
+  // the TypeScript keys and values of the right type, but for the few columns converted here in place.
+  const converted = columns.filter((c) => c.convert);
   return {
     columns: columns.map(({ key, name, type }) => ({ key, name, type })),
     decode: (row) => {
-      const out: Record<string, unknown> = {};
-      for (const c of columns) out[c.key] = c.decode(row[c.name]);
-      return out as T;
+      for (const c of converted) {
+        const value = row[c.key];
+        if (value !== null && value !== undefined) row[c.key] = c.convert!(value);
+      }
+      return row as T;
     },
   };
 }
 
 /** A `RETURNS TABLE (…)` row, keyed in camelCase; each key's SQL column is its snake_case. */
 export function rowShape<C extends Columns>(columns: C): RowShape<RowOf<C>> {
-  return shape(Object.entries(columns).map(([key, c]) => ({ key, name: snakeCase(key), type: c.type, decode: c.decode })));
+  return shape(Object.entries(columns).map(([key, c]) => ({ key, name: snakeCase(key), type: c.type, convert: c.convert })));
 }
 
 /** A `RETURNS <table>` row: the table's own columns, typed as its Drizzle select model. */
@@ -64,11 +77,10 @@ export function tableRowShape<T extends PgTable>(table: T): RowShape<InferSelect
   return shape(
     Object.entries(getTableColumns(table) as Record<string, PgColumn>).map(([key, c]) => {
       const type = c.getSQLType();
-      const decode = type.startsWith("timestamp") ? (c.notNull ? date : dateOrNull) : c.notNull ? str : strOrNull;
       if (!/^(uuid|text|timestamp with time zone)$/.test(type) && c.columnType !== "PgEnumColumn") {
-        throw new TypeError(`tableRowShape: no decoding for ${table._.name}.${c.name} (${type})`);
+        throw new TypeError(`tableRowShape: no conversion for ${c.name} (${type})`);
       }
-      return { key, name: c.name, type, decode };
+      return { key, name: c.name, type, convert: type.startsWith("timestamp") ? date : undefined };
     }),
   );
 }
@@ -86,12 +98,14 @@ export interface SqlFunction<T> {
 }
 
 /**
- * Declares a SQL function. The statement (`SELECT * FROM name($1::type, …)`) is built once, and
- * each call sends it straight to the driver: no query building per call, one round trip.
+ * Declares a SQL function. Its statement (`SELECT course_id AS "courseId", … FROM name($1::type, …)`)
+ * is built once, and each call sends it straight to the driver: no query building and no row
+ * copying per call, one round trip.
  */
 export function sqlFunction<T>(name: string, args: Record<string, ArgType>, returns: RowShape<T>): SqlFunction<T> {
   const types = Object.values(args);
-  const text = `SELECT * FROM ${name}(${types.map((t, i) => `$${i + 1}::${t}`).join(", ")})`;
+  const columns = returns.columns.map((c) => `${quoteIdentifier(c.name)} AS ${quoteIdentifier(c.key)}`).join(", ");
+  const text = `SELECT ${columns} FROM ${name}(${types.map((t, i) => `$${i + 1}::${t}`).join(", ")})`;
   const vectors = types.flatMap((t, i) => (t === "vector" ? [i] : []));
   return {
     name,
