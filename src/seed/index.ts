@@ -4,14 +4,14 @@ import { isEmbedded, type Database } from "../connection.js";
 import { ConnectionLostError, toDatabaseError } from "../db-errors.js";
 import { CopyLoader } from "./copy-loader.js";
 import { generateUsers } from "./generate.js";
-import { dropVectorIndexes, embeddingCounts, INDEX_BUILD_SETTINGS, rebuildVectorIndexes, vectorIndexes, type IndexBuildSettings } from "./indexes.js";
+import { dropVectorIndexes, embeddingCounts, rebuildVectorIndexes, vectorIndexes, type IndexBuildSettings } from "./indexes.js";
 import { InsertLoader } from "./insert-loader.js";
 import { LOAD_ORDER, type Loader, type TableName } from "./load.js";
 import { expectedRows, planSeed, type SeedOptions } from "./plan.js";
 import { inSeedTransaction, type SeedSession } from "./session.js";
 
 export { planSeed, expectedRows, type SeedOptions, type SeedPlan } from "./plan.js";
-export { INDEX_BUILD_SETTINGS, type IndexBuildSettings } from "./indexes.js";
+export { INDEX_BUILD_SETTINGS, graphMemoryMB, type IndexBuildSettings } from "./indexes.js";
 
 export interface SeedResult {
   rows: ReturnType<typeof expectedRows>;
@@ -28,13 +28,16 @@ export interface SeedResult {
   tables: Record<TableName, { rows: number; seconds: number; rowsPerSecond: number }>;
   /** Seconds spent rebuilding deferred HNSW indexes (0 if not deferred). */
   indexSeconds: number;
-  /** The rebuild in detail: the settings, and per index its seconds and embeddings (null if not deferred). */
+  /**
+   * The rebuild in detail (null if not deferred): the largest maintenance_work_mem set and the
+   * parallel workers allowed, and per index its seconds, embeddings and memory.
+   */
   index: {
     settings: IndexBuildSettings;
     embeddings: number;
     /** indexSeconds per 100,000 embeddings indexed. */
     secondsPer100k: number;
-    indexes: Array<{ name: string; seconds: number; embeddings: number }>;
+    indexes: Array<{ name: string; seconds: number; embeddings: number; maintenanceWorkMem: string }>;
   } | null;
   /** The ids of the users created, in order. */
   userIds: string[];
@@ -119,8 +122,7 @@ export async function seed(db: Database, options: SeedOptions = {}, onProgress?:
       const counts = await embeddingCounts(s, indexes);
       await restore();
       phase.now = "the HNSW index build";
-      const settings = INDEX_BUILD_SETTINGS[isEmbedded(db) ? "embedded" : "server"];
-      const built = await rebuildVectorIndexes(s, indexes, settings, counts);
+      const { built, settings } = await rebuildVectorIndexes(s, indexes, isEmbedded(db) ? "embedded" : "server", counts);
       phase.now = "the commit";
       return { tables, userIds, loadSeconds, built, settings, loader: copy ? ("copy" as const) : ("insert" as const) };
     });

@@ -10,15 +10,35 @@ export interface VectorIndex {
 }
 
 /**
- * Memory and parallelism for building the HNSW graphs after a load, chosen from a sweep on this
- * project's machine (2 cores, PostgreSQL 15, pgvector 0.8.0; `npx tsx bench/seed.ts`) over
- * 100k x 768 embeddings: the server's default 64MB serial took ~280 s, 1GB serial 60-73 s, 1GB
- * with 2 workers ~40 s. The graph must fit in maintenance_work_mem or the build falls back to
- * inserting on disk, several times slower; with workers pgvector reserves it as shared memory up
- * front, so it is not raised further for a few seconds more.
+ * Memory and parallelism for building the HNSW graphs after a load. The graph must fit in
+ * maintenance_work_mem, or pgvector goes on inserting on disk, several times slower (issue 15:
+ * 100k x 768 took ~280 s at the server's default 64MB, 60-73 s at 1GB serial, ~40 s at 1GB with
+ * 2 workers). With workers pgvector reserves all of maintenance_work_mem as shared memory up
+ * front, so it is sized to the graph rather than set high: a 768-dim element took 3,857 bytes
+ * (16MB held 4,350 elements before pgvector's "no longer fits" notice), so each index gets
+ * `bytesPerDimension` x dims + `bytesPerElement` per embedding, x `headroom`, in 64MB steps
+ * between `minMB` and `maxMB` (100k embeddings: 512MB; 300k: 1.4GB). PGlite's WebAssembly heap
+ * is smaller, and it has no parallel workers. Measured by `npx tsx bench/seed.ts --sweep`.
  */
-export const INDEX_BUILD_SETTINGS = { server: { maintenanceWorkMem: "1GB", parallelWorkers: 2 }, embedded: { maintenanceWorkMem: "512MB", parallelWorkers: 0 } } as const;
+export const INDEX_BUILD_SETTINGS = {
+  server: { parallelWorkers: 2, minMB: 64, maxMB: 4096 },
+  embedded: { parallelWorkers: 0, minMB: 64, maxMB: 512 },
+  bytesPerDimension: 4,
+  bytesPerElement: 800,
+  headroom: 1.25,
+} as const;
+
+/** What a rebuild ran with: the largest maintenance_work_mem it set, and the parallel workers allowed. */
 export type IndexBuildSettings = { maintenanceWorkMem: string; parallelWorkers: number };
+
+/** maintenance_work_mem, in MB, for a graph of `embeddings` vectors of `dimensions`. */
+export function graphMemoryMB(embeddings: number, dimensions: number, target: "server" | "embedded"): number {
+  const { minMB, maxMB } = INDEX_BUILD_SETTINGS[target];
+  const { bytesPerDimension, bytesPerElement, headroom } = INDEX_BUILD_SETTINGS;
+  // + 3MB: what pgvector keeps back from the parallel build's shared area for other things.
+  const mb = (embeddings * (dimensions * bytesPerDimension + bytesPerElement) * headroom) / 2 ** 20 + 3;
+  return Math.min(maxMB, Math.max(minMB, Math.ceil(mb / 64) * 64));
+}
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -50,33 +70,40 @@ export async function dropVectorIndexes(s: SeedSession, indexes: readonly Vector
  * How many rows each index will hold. Counted while row-level security is lifted (or acting as
  * admin_role): the owner under FORCE would see none of the rows.
  */
-export async function embeddingCounts(s: SeedSession, indexes: readonly VectorIndex[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+export async function embeddingCounts(s: SeedSession, indexes: readonly VectorIndex[]): Promise<Map<string, { embeddings: number; dimensions: number }>> {
+  const counts = new Map<string, { embeddings: number; dimensions: number }>();
   for (const i of indexes) {
-    const [row] = await s.run(`SELECT count(${quote(i.column)})::int AS n FROM ${quote(i.table)}`);
-    counts.set(i.name, Number(row?.n ?? 0));
+    const [row] = await s.run(
+      `SELECT count(${quote(i.column)})::int AS n, (SELECT atttypmod FROM pg_attribute WHERE attrelid = '${quote(i.table)}'::regclass AND attname = '${i.column.replace(/'/g, "''")}') AS dims FROM ${quote(i.table)}`,
+    );
+    counts.set(i.name, { embeddings: Number(row?.n ?? 0), dimensions: Math.max(0, Number(row?.dims ?? 0)) });
   }
   return counts;
 }
 
 /**
- * Rebuilds them exactly as defined, with `settings` for this transaction only. Returns each
- * index's build seconds and how many embeddings it holds (from `counts`).
+ * Rebuilds them exactly as defined, each with memory for its graph (graphMemoryMB) and the
+ * target's parallel workers, for this transaction only. Returns each index's build seconds, the
+ * embeddings it holds (from `counts`), and the settings used.
  */
 export async function rebuildVectorIndexes(
   s: SeedSession,
   indexes: readonly VectorIndex[],
-  settings: IndexBuildSettings,
-  counts: ReadonlyMap<string, number>,
-): Promise<Array<{ name: string; seconds: number; embeddings: number }>> {
-  if (!indexes.length) return [];
-  await s.run(`SET LOCAL maintenance_work_mem = '${settings.maintenanceWorkMem.replace(/'/g, "")}'`);
-  await s.run(`SET LOCAL max_parallel_maintenance_workers = ${Math.trunc(settings.parallelWorkers)}`);
+  target: "server" | "embedded",
+  counts: ReadonlyMap<string, { embeddings: number; dimensions: number }>,
+): Promise<{ built: Array<{ name: string; seconds: number; embeddings: number; maintenanceWorkMem: string }>; settings: IndexBuildSettings }> {
+  const parallelWorkers = INDEX_BUILD_SETTINGS[target].parallelWorkers;
   const built = [];
+  let largest = 0;
+  if (indexes.length) await s.run(`SET LOCAL max_parallel_maintenance_workers = ${parallelWorkers}`);
   for (const i of indexes) {
+    const { embeddings, dimensions } = counts.get(i.name) ?? { embeddings: 0, dimensions: 0 };
+    const mb = graphMemoryMB(embeddings, dimensions, target);
+    largest = Math.max(largest, mb);
+    await s.run(`SET LOCAL maintenance_work_mem = '${mb}MB'`);
     const started = performance.now();
     await s.run(i.definition);
-    built.push({ name: i.name, seconds: (performance.now() - started) / 1000, embeddings: counts.get(i.name) ?? 0 });
+    built.push({ name: i.name, seconds: (performance.now() - started) / 1000, embeddings, maintenanceWorkMem: `${mb}MB` });
   }
-  return built;
+  return { built, settings: { maintenanceWorkMem: `${largest}MB`, parallelWorkers } };
 }
