@@ -1,7 +1,12 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { pushSchema } from "drizzle-kit/api";
+import pg from "pg";
 import type { PgDatabase } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { drizzleConfig } from "../src/drizzle-config.js";
 import * as schema from "../src/schema/index.js";
+import { createCourseTree, createUser } from "./support/fixtures.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
 
 // drizzle-kit's own commands against a database this package migrated, as its owner: what
@@ -66,5 +71,46 @@ describe("drizzle-kit push on a fully migrated database", () => {
     const { migrationsLog: _log, ...withoutLog } = schema;
     const statements = await push(withoutLog);
     expect(statements).toContain(`DROP TABLE "migrations_log" CASCADE;`);
+  });
+});
+
+describe("the consumer drizzle-kit config (@sensa-learn/db/drizzle-config)", () => {
+  it("points at the package's schema and migrations, found from the module's own location", () => {
+    const config = drizzleConfig({ url: "postgres://owner@db.internal/sensa" });
+    // From the repo (tsx, vitest) the schema is the source; from node_modules, dist/src/schema/index.js.
+    expect(config.schema).toBe(join("src", "schema", "index.ts")); // relative: drizzle-kit prefixes ./ to paths
+    expect(existsSync(config.schema)).toBe(true);
+    expect(existsSync(join(config.out, "meta", "_journal.json"))).toBe(true);
+    expect(config.dbCredentials.url).toBe("postgres://owner@db.internal/sensa");
+    expect(config.migrations).toEqual({ table: "__drizzle_migrations", schema: "drizzle" });
+  });
+
+  it("refuses without a database", () => {
+    const saved = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    try {
+      expect(() => drizzleConfig()).toThrow(/set DATABASE_URL/);
+    } finally {
+      if (saved !== undefined) process.env.DATABASE_URL = saved;
+    }
+  });
+
+  it.skipIf(onPglite)("asOperator connects acting as admin_role, which sees the rows FORCEd RLS hides from the owner (server: PGlite has no URL)", async () => {
+    const user = await createUser(t.db);
+    await createCourseTree(t.db, user.id);
+    const look = async (url: string) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query("SELECT current_user AS role, (SELECT count(*)::int FROM courses) AS courses");
+        return rows[0] as { role: string; courses: number };
+      } finally {
+        await client.end();
+      }
+    };
+    const operator = drizzleConfig({ url: t.url!, asOperator: true }).dbCredentials.url;
+    expect(new URL(operator).searchParams.get("options")).toBe("-c role=admin_role");
+    expect(await look(t.url!)).toMatchObject({ courses: 0 });
+    expect(await look(operator)).toEqual({ role: "admin_role", courses: 1 });
   });
 });
