@@ -3,7 +3,7 @@ import { generateDrizzleJson, generateMigration } from "drizzle-kit/api";
 import { getTableConfig, index, PgDialect, pgTable, PgTable, text, uuid, type PgPolicy } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withUserContext } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import * as schema from "../src/schema/index.js";
 import { id, timestamps } from "../src/schema/columns.js";
 import { chapters, inheritedCourseColumn, ownerColumn, ownerPolicies, ownerPolicyNames, userOwnedTables, type UserOwnedTable } from "../src/schema/index.js";
@@ -209,19 +209,19 @@ describe("adding a user-owned table (a throwaway `flashcards`, child of chapters
     ]);
 
     // The sql/ edits, as they would read in sql/policies/, sql/triggers/inherit_owner.sql and sql/grants/grants.sql.
-    await t.db.execute(
-      sql.raw(`
-      ALTER TABLE flashcards FORCE ROW LEVEL SECURITY;
-      CREATE FUNCTION inherit_owner_flashcards() RETURNS trigger LANGUAGE plpgsql AS $$
+    const edits = [
+      "ALTER TABLE flashcards FORCE ROW LEVEL SECURITY",
+      `CREATE FUNCTION inherit_owner_flashcards() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         SELECT c.user_id, c.course_id INTO NEW.user_id, NEW.course_id FROM chapters c WHERE c.id = NEW.chapter_id;
         IF NOT FOUND THEN PERFORM raise_parent_not_visible('flashcards', 'chapter', NEW.chapter_id); END IF;
         RETURN NEW;
       END;
-      $$;
-      CREATE TRIGGER inherit_owner BEFORE INSERT OR UPDATE ON flashcards FOR EACH ROW EXECUTE FUNCTION inherit_owner_flashcards();
-      GRANT SELECT, INSERT, UPDATE, DELETE ON flashcards TO sensa_app, admin_role;`),
-    );
+      $$`,
+      "CREATE TRIGGER inherit_owner BEFORE INSERT OR UPDATE ON flashcards FOR EACH ROW EXECUTE FUNCTION inherit_owner_flashcards()",
+      "GRANT SELECT, INSERT, UPDATE, DELETE ON flashcards TO sensa_app, admin_role",
+    ];
+    for (const edit of edits) await t.db.execute(sql.raw(edit));
     expect(await catalogProblems(t.db, registry)).toEqual([]);
 
     const ana = await createUser(t.db);
