@@ -50,4 +50,4 @@ const code =
       [header, ...imports, "", "async function main(): Promise<void> {", ...body.map((l) => (l ? `  ${l}` : l)), "}", "main().catch((error: unknown) => {", "  console.error(error);", "  process.exit(1);", "});", ""]
     : [header, ...imports, "", ...body, ""];
 writeFileSync(join(dir, "src", `readme-snippet-${backend}.ts`), code.join("\n"));
-writeFileSync(join(dir, "drizzle.config.ts"), block("defineConfig", (b) => b.includes("defineConfig(")));
+writeFileSync(join(dir, "drizzle.config.ts"), block("drizzleConfig()", (b) => b.includes("export default drizzleConfig();")));
