@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { closeDb, createDb, replicaStats, findSimilarDocuments, getCourseStats, searchKeywords, withAdmin, withDatabase, withUserContext, type ConnectionTarget, type Database } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { SUBJECTS } from "../src/seed/vocabulary.js";
 import { round } from "./timing.js";
 

@@ -4,7 +4,7 @@ import pgvector from "pgvector";
 import { drizzle } from "drizzle-orm/node-postgres";
 import * as schema from "../src/schema/index.js";
 import { isEmbedded, searchKeywords, findSimilarDocuments, withAdmin, withUserContext, type Database } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { measure, round, summarise } from "./timing.js";
 
 /**

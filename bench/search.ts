@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { findSimilarKeywords, searchCourses, searchKeywords, withAdmin, withUserContext, type Database } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { SUBJECTS } from "../src/seed/vocabulary.js";
 import { measure } from "./timing.js";
 

@@ -1,9 +1,9 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "./connection.js";
-import { ConfigurationError } from "./errors.js";
-import { queryRows } from "./functions/rows.js";
-import { parseInput } from "./validation.js";
+import { ConfigurationError } from "./db/errors.js";
+import { queryRows } from "./db/query.js";
+import { parseInput } from "./db/validation.js";
 
 const appLoginInput = z
   .object({

@@ -7,7 +7,7 @@ import { attachReplicas, closeReplicas, resolveReplicaTargets, type ReplicaDbOpt
 import { DEFAULT_APPLICATION_NAME, POOL_DEFAULTS, SensaPool } from "./connection/pool.js";
 import { describeTarget, resolveTarget, type ConnectionTarget, type Env } from "./connection/target.js";
 import { tlsConfig, type TlsOptions } from "./connection/tls.js";
-import { ConfigurationError } from "./errors.js";
+import { ConfigurationError } from "./db/errors.js";
 import * as schema from "./schema/index.js";
 
 export { resolveTarget, describeTarget, withDatabase, SSL_MODES, type ConnectionTarget, type SslMode, type Env } from "./connection/target.js";

@@ -3,8 +3,8 @@ import type { PgDialect } from "drizzle-orm/pg-core";
 import { NodePgSession, NodePgTransaction } from "drizzle-orm/node-postgres";
 import type pg from "pg";
 import type { Database } from "./connection.js";
-import type { Transaction } from "./context.js";
-import { ContextClosedError, TransactionControlError } from "./db-errors.js";
+import type { Transaction } from "./db/transaction.js";
+import { ContextClosedError, TransactionControlError } from "./db/database-errors.js";
 
 /**
  * The one door between a context's `tx` and its connection. While the context runs, queries pass;

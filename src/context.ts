@@ -5,13 +5,11 @@ import { z } from "zod";
 import { isEmbedded, type Database } from "./connection.js";
 import { checkoutForRead } from "./connection/replicas.js";
 import { ContextGate, embeddedTransaction, serverTransaction } from "./context-connection.js";
-import { ContextBrokenError, DatabaseError, isConnectionLost, toDatabaseError } from "./db-errors.js";
-import { parseInput, uuidInput } from "./validation.js";
+import { ContextBrokenError, DatabaseError, isConnectionLost, toDatabaseError } from "./db/database-errors.js";
+import type { Transaction } from "./db/transaction.js";
+import { parseInput, uuidInput } from "./db/validation.js";
 
-/** A transaction handle, as `db.transaction` passes it: the same typed API as the database. */
-export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
-/** Anything a query can run on: the database or a transaction. */
-export type Queryable = Database | Transaction;
+export type { Queryable, Transaction } from "./db/transaction.js";
 
 export interface ContextOptions {
   /** The role to act as; `sensa_app`, the application role, unless told otherwise. */

@@ -18,7 +18,7 @@ export {
 export { resolveTarget, connectionConfig, describeTarget, withDatabase, POOL_DEFAULTS, DEFAULT_CA, type ConnectionTarget, type SslMode, type TlsOptions, type IamAuthOptions } from "./connection.js";
 export { withUserContext, withAdmin, type Transaction, type Queryable, type ContextOptions } from "./context.js";
 export * from "./replicas.js";
-export * from "./db-errors.js";
+export * from "./db/database-errors.js";
 export * from "./schema/constraints.js";
 export { migrate, type MigrateOptions, type MigrateResult } from "./migrations/migrate.js";
 export { rollback, type RollbackOptions, type RollbackResult, type RollbackStep } from "./migrations/rollback.js";
@@ -35,4 +35,4 @@ export * from "./functions/text_search.js";
 export * from "./functions/stats.js";
 export { findOrCreateUser } from "./functions/users.js";
 export * from "./inspect/index.js";
-export * from "./errors.js";
+export * from "./db/errors.js";

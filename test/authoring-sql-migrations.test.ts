@@ -7,7 +7,7 @@ import { generateSqlMigration } from "../src/authoring/sql-migration.js";
 import { readSqlSources } from "../src/authoring/sql-sources.js";
 import { readJournal, recordedBundleHash, sqlStatePath } from "../src/authoring/sql-state.js";
 import { splitSql } from "../src/authoring/split-sql.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { catalogSnapshot } from "../src/migrations/catalog.js";
 import { defaultMigrationsFolder, sha256 } from "../src/migrations/files.js";
 import { migrate } from "../src/migrations/migrate.js";

@@ -7,7 +7,7 @@ import type pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { closeDb, createDb, DEFAULT_CA, isEmbedded, POOL_DEFAULTS, resolveDb, resolveTarget, type Database } from "../src/connection.js";
 import { tlsConfig } from "../src/connection/tls.js";
-import { ConfigurationError } from "../src/errors.js";
+import { ConfigurationError } from "../src/db/errors.js";
 
 // Offline: how a target is resolved and what the pool is configured with. Connecting for real
 // is in tls.test.ts and network.test.ts.

@@ -21,7 +21,7 @@ import {
   withUserContext,
   type Database,
 } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
 import { createCourseTree, createUser } from "./support/fixtures.js";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { openTestDatabase, type TestDatabase } from "./support/database.js";
 
 // The README's naming rule for the platform's SQL functions, checked against the catalog: an

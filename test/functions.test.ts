@@ -22,7 +22,7 @@ import {
   withUserContext,
   type Transaction,
 } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { openTestDatabase, type TestDatabase } from "./support/database.js";
 import { cosine, createUser, embeddingAlong } from "./support/fixtures.js";
 

@@ -14,7 +14,7 @@ import {
   type Database,
   type Queryable,
 } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
 import { createUser } from "./support/fixtures.js";
 

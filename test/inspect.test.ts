@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { InspectUnavailableError, ValidationError, withAdmin, type Database } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import {
   blocking,
   bloat,

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { MigrationChecksumError, MigrationError, migrate, type Database } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { catalogSnapshot, diffCatalogs } from "../src/migrations/catalog.js";
 import { BREAKPOINT, defaultMigrationsFolder, readMigrations } from "../src/migrations/files.js";
 import { markerStatement } from "../src/migrations/marker.js";

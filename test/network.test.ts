@@ -7,7 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { closeDb, createDb, type Database } from "../src/connection.js";
-import { ConnectionError } from "../src/errors.js";
+import { ConnectionError } from "../src/db/errors.js";
 import { clusterUnavailable, startTestCluster, type TestCluster } from "./support/cluster.js";
 import { openEmptyDatabase, type TestDatabase } from "./support/database.js";
 import { withClient } from "./support/server.js";

@@ -24,7 +24,7 @@ import {
   type Transaction,
 } from "../src/index.js";
 import { userOwnedTables } from "../src/schema/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
 import { pgErrorOf } from "./support/errors.js";
 import { createCourseTree, createUser, embeddingAlong } from "./support/fixtures.js";

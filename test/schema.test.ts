@@ -17,7 +17,7 @@ import {
   type Course,
   type NewCourse,
 } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { openTestDatabase, type TestDatabase } from "./support/database.js";
 import { pgErrorOf } from "./support/errors.js";
 import { createCourseTree, createUser, embeddingAlong } from "./support/fixtures.js";

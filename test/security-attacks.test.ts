@@ -18,7 +18,7 @@ import {
   type Database,
   type Transaction,
 } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
 import { createCourseTree, createUser, twoUsersWithCourses } from "./support/fixtures.js";
 import { createOwnedDatabase, dropDatabase, RUN_PREFIX, TEMPLATE } from "./support/server.js";

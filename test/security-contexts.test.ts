@@ -15,7 +15,7 @@ import {
   type Database,
   type Transaction,
 } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
 import { twoUsersWithCourses } from "./support/fixtures.js";
 

@@ -19,7 +19,7 @@ import {
   withUserContext,
   type Database,
 } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { onServer, openEmptyDatabase, openTestDatabase, type TestDatabase } from "./support/database.js";
 import { twoUsersWithCourses } from "./support/fixtures.js";
 

@@ -5,7 +5,7 @@ import { date, pgTable, text } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { CopyBinaryWriter, encoders, type FieldEncoder } from "../src/seed/copy-binary.js";
 import { copyShape } from "../src/seed/copy-columns.js";
 import { keywords } from "../src/schema/index.js";

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UniqueViolationError, ValidationError, withAdmin, withUserContext, findSimilarDocuments } from "../src/index.js";
 import { users } from "../src/schema/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { catalogSnapshot } from "../src/migrations/catalog.js";
 import { graphMemoryMB, seed } from "../src/seed/index.js";
 import { generateUsers } from "../src/seed/generate.js";

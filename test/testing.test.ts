@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { closeDb, courses, users, withAdmin, withUserContext } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { createTestDb, TEST_DB_OWNER } from "../src/testing.js";
 
 // createTestDb (@sensa-learn/db/testing) is what other services' tests use: always embedded,

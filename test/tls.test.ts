@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, createDb, type CreateDbOptions } from "../src/connection.js";
-import { ConnectionError } from "../src/errors.js";
+import { ConnectionError } from "../src/db/errors.js";
 import { clusterUnavailable, startTestCluster, type TestCluster } from "./support/cluster.js";
 
 // Against a real TLS-only PostgreSQL 15 (.ci/test-cluster.sh: pg_hba has hostssl lines only, and

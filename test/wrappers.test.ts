@@ -12,7 +12,7 @@ import {
   withUserContext,
   type Queryable,
 } from "../src/index.js";
-import { queryRows } from "../src/functions/rows.js";
+import { queryRows } from "../src/db/query.js";
 import { openTestDatabase, type TestDatabase } from "./support/database.js";
 import { createCourseTree, createUser, embeddingAlong } from "./support/fixtures.js";
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { closeDb, createDb, isEmbedded, loadEmbedded, withDatabase, type ConnectionTarget, type Database } from "../connection.js";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../db/errors.js";
 import { pgMessage } from "../migrations/session.js";
 
 export interface Reference {

@@ -1,4 +1,4 @@
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../db/errors.js";
 import type { ConnectionTarget } from "./target.js";
 
 /** AWS credentials, or a function returning them (the shape of the AWS SDK's, so its providers fit). */

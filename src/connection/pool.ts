@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ConnectionError } from "../errors.js";
+import { ConnectionError } from "../db/errors.js";
 import { describeTarget, type ConnectionTarget } from "./target.js";
 
 /**

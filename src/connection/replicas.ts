@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../db/errors.js";
 import { describeTarget, resolveTarget, type ConnectionTarget, type Env } from "./target.js";
 
 /** How read-only contexts choose among read replicas; `createDb({ replicas })` overrides any of these. */

@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../db/errors.js";
 
 /** libpq's `sslmode` values, plus node-postgres's `no-verify` (encrypt, verify nothing). */
 export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full", "no-verify"] as const;

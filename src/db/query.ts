@@ -1,7 +1,7 @@
 import { is, type SQLWrapper } from "drizzle-orm";
 import { NodePgSession } from "drizzle-orm/node-postgres";
-import type { Queryable } from "../context.js";
-import { toDatabaseError } from "../db-errors.js";
+import type { Queryable } from "./transaction.js";
+import { toDatabaseError } from "./database-errors.js";
 
 export type Row = Record<string, unknown>;
 

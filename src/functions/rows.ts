@@ -1,2 +1,2 @@
-// Moved to the core layer (src/db/query.ts); this path stays until every importer points there.
-export { queryRows, num, str, strOrNull, dateOrNull } from "../db/query.js";
+// Moved to the core layer, src/db/query.ts; this re-export stays until nothing imports the old path.
+export * from "../db/query.js";

@@ -1,6 +1,6 @@
 import { getTableColumns, type InferSelectModel } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
-import type { Queryable } from "../context.js";
+import type { Queryable } from "../db/transaction.js";
 import { date, driverOf, num, queryText, quoteIdentifier, type Row } from "../db/query.js";
 import { vectorParam } from "../db/vector.js";
 

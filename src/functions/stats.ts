@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { Queryable } from "../context.js";
-import { parseInput, uuidInput } from "../validation.js";
+import type { Queryable } from "../db/transaction.js";
+import { parseInput, uuidInput } from "../db/validation.js";
 import { getCourseStatsFunction, getUserLearningStatsFunction, getUserProgressSummaryFunction, type CourseStats, type UserLearningStats, type UserProgressSummary } from "./declarations.js";
 
 export type { CourseStats, UserProgressSummary, UserLearningStats };

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { Queryable } from "../context.js";
-import { limitInput, parseInput, queryInput, uuidInput } from "../validation.js";
+import type { Queryable } from "../db/transaction.js";
+import { limitInput, parseInput, queryInput, uuidInput } from "../db/validation.js";
 import { searchCoursesFunction, searchKeywordsFunction, type CourseMatch, type KeywordMatch } from "./declarations.js";
 
 export type { CourseMatch, KeywordMatch };

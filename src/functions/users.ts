@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { Queryable } from "../context.js";
+import type { Queryable } from "../db/transaction.js";
 import type { User } from "../schema/users.js";
-import { parseInput } from "../validation.js";
+import { parseInput } from "../db/validation.js";
 import { findOrCreateUserFunction } from "./declarations.js";
 
 const signInInput = z.object({

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { Queryable } from "../context.js";
-import { embeddingInput, limitInput, parseInput, similarityInput, uuidInput } from "../validation.js";
+import type { Queryable } from "../db/transaction.js";
+import { embeddingInput, limitInput, parseInput, similarityInput, uuidInput } from "../db/validation.js";
 import { findSimilarDocumentsFunction, findSimilarKeywordsFunction, type SimilarDocument, type SimilarKeyword } from "./declarations.js";
 
 export type { SimilarDocument, SimilarKeyword };

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
-import { queryRows } from "../functions/rows.js";
+import type { Queryable } from "../db/transaction.js";
+import { queryRows } from "../db/query.js";
 
 /**
  * What the connected role may see and do, decided once per report. On RDS the owner (the

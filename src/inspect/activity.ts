@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
-import { InspectUnavailableError, ValidationError } from "../errors.js";
-import { num, queryRows, str, strOrNull } from "../functions/rows.js";
+import type { Queryable } from "../db/transaction.js";
+import { InspectUnavailableError, ValidationError } from "../db/errors.js";
+import { num, queryRows, str, strOrNull } from "../db/query.js";
 import { HIDDEN_SESSIONS_NOTE, readAccess } from "./access.js";
 import { INSUFFICIENT_PRIVILEGE, sqlState } from "./pg-error.js";
 import { limitOf, type ListOptions, type Report } from "./report.js";

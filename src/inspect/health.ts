@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
+import type { Queryable } from "../db/transaction.js";
 import type { Database } from "../connection.js";
-import { num, queryRows, str } from "../functions/rows.js";
+import { num, queryRows, str } from "../db/query.js";
 import { readApplied } from "../migrations/applied.js";
 import { readMigrations } from "../migrations/files.js";
 import { migrationStatus } from "../migrations/status.js";

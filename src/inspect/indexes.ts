@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
-import { dateOrNull, num, queryRows, str } from "../functions/rows.js";
+import type { Queryable } from "../db/transaction.js";
+import { dateOrNull, num, queryRows, str } from "../db/query.js";
 import { declaredIndexes } from "./platform.js";
 import { limitOf, type ListOptions, type Report } from "./report.js";
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
-import { num, queryRows, str, strOrNull } from "../functions/rows.js";
+import type { Queryable } from "../db/transaction.js";
+import { num, queryRows, str, strOrNull } from "../db/query.js";
 import { HIDDEN_SESSIONS_NOTE, readAccess } from "./access.js";
 import { limitOf, type ListOptions, type Report } from "./report.js";
 

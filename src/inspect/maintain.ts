@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { isEmbedded, type Database } from "../connection.js";
-import { queryRows, str } from "../functions/rows.js";
+import { queryRows, str } from "../db/query.js";
 import { pgMessage } from "../migrations/session.js";
 import { platformTableNames } from "./platform.js";
 

@@ -1,8 +1,8 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import type { Transaction } from "../context.js";
-import { ValidationError } from "../errors.js";
-import { num, queryRows, str } from "../functions/rows.js";
+import type { Transaction } from "../db/transaction.js";
+import { ValidationError } from "../db/errors.js";
+import { num, queryRows, str } from "../db/query.js";
 import { sqlState } from "./pg-error.js";
 import { hnswIndexes, type DeclaredIndex } from "./platform.js";
 

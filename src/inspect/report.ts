@@ -1,4 +1,4 @@
-import { ValidationError } from "../errors.js";
+import { ValidationError } from "../db/errors.js";
 
 /**
  * What every report returns: typed rows plus notes on what the connected role could not see

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
-import { num, queryRows, str } from "../functions/rows.js";
+import type { Queryable } from "../db/transaction.js";
+import { num, queryRows, str } from "../db/query.js";
 import { limitOf, type ListOptions, type Report } from "./report.js";
 
 export interface TableSizeRow {

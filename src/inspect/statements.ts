@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
-import { InspectUnavailableError } from "../errors.js";
-import { num, queryRows, str, strOrNull } from "../functions/rows.js";
+import type { Queryable } from "../db/transaction.js";
+import { InspectUnavailableError } from "../db/errors.js";
+import { num, queryRows, str, strOrNull } from "../db/query.js";
 import { readAccess } from "./access.js";
 import { INSUFFICIENT_PRIVILEGE, NOT_IN_PREREQUISITE_STATE, sqlState } from "./pg-error.js";
 import { limitOf, type ListOptions, type Report } from "./report.js";

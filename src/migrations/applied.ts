@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import type { Queryable } from "../context.js";
-import { queryRows } from "../functions/rows.js";
+import type { Queryable } from "../db/transaction.js";
+import { queryRows } from "../db/query.js";
 import type { MigrationFile } from "./files.js";
 
 /** A row of Drizzle's own bookkeeping, `drizzle.__drizzle_migrations`. */

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import { BaselineRefusedError } from "../errors.js";
+import { BaselineRefusedError } from "../db/errors.js";
 import { ensureBookkeeping, readApplied, recordApplied } from "./applied.js";
 import { catalogSnapshot, diffCatalogs, isClean, type CatalogDiff } from "./catalog.js";
 import { readMigrations } from "./files.js";

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
-import { queryRows } from "../functions/rows.js";
+import type { Queryable } from "../db/transaction.js";
+import { queryRows } from "../db/query.js";
 
 /**
  * Grants name the table owner, which differs between two databases built by different users:

@@ -1,4 +1,4 @@
-import { MigrationChecksumError, UnknownMigrationError } from "../errors.js";
+import { MigrationChecksumError, UnknownMigrationError } from "../db/errors.js";
 import type { AppliedMigration } from "./applied.js";
 import type { MigrationFile } from "./files.js";
 

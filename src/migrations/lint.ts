@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError } from "../db/errors.js";
 import { defaultMigrationsFolder, readMigrations, type MigrationFile } from "./files.js";
 
 /** One problem squawk reports in a migration. */

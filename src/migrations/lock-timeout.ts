@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Queryable } from "../context.js";
-import { MigrationLockTimeoutError } from "../errors.js";
+import type { Queryable } from "../db/transaction.js";
+import { MigrationLockTimeoutError } from "../db/errors.js";
 import { pgMessage } from "./session.js";
 
 /**

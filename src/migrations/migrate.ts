@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import { MigrationTargetError } from "../errors.js";
+import { MigrationTargetError } from "../db/errors.js";
 import type { AppliedMigration } from "./applied.js";
 import { pendingMigrations } from "./checksums.js";
 import { readMigrations, type MigrationFile } from "./files.js";

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import { MigrationLockTimeoutError, NonTransactionalMigrationError } from "../errors.js";
-import { queryRows } from "../functions/rows.js";
+import { MigrationLockTimeoutError, NonTransactionalMigrationError } from "../db/errors.js";
+import { queryRows } from "../db/query.js";
 import { recordApplied } from "./applied.js";
 import { BREAKPOINT, NO_TRANSACTION_MARKER, type MigrationFile } from "./files.js";
 import { setLockTimeout, withLockRetry, type LockTimeoutOptions } from "./lock-timeout.js";

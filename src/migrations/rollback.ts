@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import type { Transaction } from "../context.js";
-import { RollbackError, RollbackPlanChangedError } from "../errors.js";
-import { queryRows } from "../functions/rows.js";
+import type { Transaction } from "../db/transaction.js";
+import { RollbackError, RollbackPlanChangedError } from "../db/errors.js";
+import { queryRows } from "../db/query.js";
 import { readApplied, type AppliedMigration } from "./applied.js";
 import { readMigrations, type MigrationFile } from "./files.js";
 import type { LockTimeoutOptions } from "./lock-timeout.js";

@@ -1,8 +1,8 @@
 import { sql, TransactionRollbackError } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import type { Transaction } from "../context.js";
-import { ConfigurationError, MigrationError, RollbackError } from "../errors.js";
-import { queryRows } from "../functions/rows.js";
+import type { Transaction } from "../db/transaction.js";
+import { ConfigurationError, MigrationError, RollbackError } from "../db/errors.js";
+import { queryRows } from "../db/query.js";
 import { ensureBookkeeping, forgetApplied, readApplied, recordApplied, type AppliedMigration } from "./applied.js";
 import { verifyChecksums } from "./checksums.js";
 import { loadExtensionLibraries } from "./extension-libraries.js";

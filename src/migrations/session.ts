@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import pg from "pg";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import { isEmbedded, type Database } from "../connection.js";
-import { ReplicaTargetError } from "../errors.js";
+import { ReplicaTargetError } from "../db/errors.js";
 import * as schema from "../schema/index.js";
 
 /**

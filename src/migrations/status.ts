@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
-import { queryRows } from "../functions/rows.js";
+import { queryRows } from "../db/query.js";
 import { readApplied } from "./applied.js";
 import { readMigrations } from "./files.js";
 

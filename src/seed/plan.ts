@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseInput } from "../validation.js";
+import { parseInput } from "../db/validation.js";
 
 /** How much data to make. Every count is per parent, so the total scales multiplicatively. */
 export const seedOptionsSchema = z.object({

@@ -5,7 +5,7 @@ import { PgDialect } from "drizzle-orm/pg-core";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { isEmbedded, type Database } from "../connection.js";
-import { queryRows } from "../functions/rows.js";
+import { queryRows } from "../db/query.js";
 
 /** The seed's one transaction: every statement of a seed runs in it, so a seed commits whole or not at all. */
 export interface SeedSession {
