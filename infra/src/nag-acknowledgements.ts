@@ -16,7 +16,11 @@ export function acknowledgeFindings(stack: PlatformStack): void {
   for (const endpoint of network.interfaceEndpoints) {
     ack(endpoint, "EC23", "Interface endpoint: HTTPS from the VPC's own CIDR only (a token nag cannot evaluate)");
   }
-  ack(compute.loadBalancer, "EC23", "The public API: the load balancer takes HTTPS (and redirects HTTP) from anywhere by design");
+  ack(
+    compute.loadBalancer,
+    "EC23",
+    "The public API: the load balancer takes HTTPS (and redirects HTTP) from anywhere by design",
+  );
 
   for (const task of [compute.api.taskDefinition, compute.worker.taskDefinition, migration.taskDefinition]) {
     ack(
@@ -50,7 +54,8 @@ export function acknowledgeFindings(stack: PlatformStack): void {
       ack(role, `IAM5[${finding}]`, "CDK's bucket grant: object-level actions on the documents bucket only");
     }
   }
-  const lambdaBasicExecution = "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]";
+  const lambdaBasicExecution =
+    "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]";
   ack(migration.trigger, lambdaBasicExecution, "Lambda's standard policy: write its own logs");
   ack(
     migration.trigger,
@@ -79,7 +84,11 @@ export function acknowledgeFindings(stack: PlatformStack): void {
     }
   }
   if (database.replica) {
-    ack(database.replica, "RDS3", "A read replica serves reads; availability comes from the Multi-AZ primary it follows");
+    ack(
+      database.replica,
+      "RDS3",
+      "A read replica serves reads; availability comes from the Multi-AZ primary it follows",
+    );
     ack(
       database.replica,
       "RDS2",
@@ -91,7 +100,11 @@ export function acknowledgeFindings(stack: PlatformStack): void {
     ack(database.instance, "RDS3", "A single-AZ instance by configuration (the spec's cost-optimised Development)");
   }
   if (!config.database.deletionProtection) {
-    ack(database.instance, "RDS10", "No deletion protection by configuration: Development stacks are per developer and disposable");
+    ack(
+      database.instance,
+      "RDS10",
+      "No deletion protection by configuration: Development stacks are per developer and disposable",
+    );
   }
   if (config.cache.nodes === 1) {
     ack(cache.replicationGroup, "AEC4", "One cache node by configuration (the spec's cost-optimised Development)");

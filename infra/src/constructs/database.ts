@@ -61,7 +61,10 @@ export class Database extends Construct implements ec2.IConnectable {
       description: "PostgreSQL: only the services reach it",
       allowAllOutbound: false,
     });
-    this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(DATABASE_PORT) });
+    this.connections = new ec2.Connections({
+      securityGroups: [securityGroup],
+      defaultPort: ec2.Port.tcp(DATABASE_PORT),
+    });
     const parameterGroup = new rds.ParameterGroup(this, "Parameters", {
       engine: ENGINE,
       parameters: {

@@ -49,7 +49,13 @@ export class Monitoring extends Construct {
     // ECS publishes no "task failure" metric: a task that fails leaves running below desired.
     // The alarm is the share of desired tasks not running, over both services.
     const insight = (metricName: string, service: string) =>
-      new cloudwatch.Metric({ namespace: "ECS/ContainerInsights", metricName, dimensionsMap: { ClusterName: cluster.clusterName, ServiceName: service }, statistic: "Average", period });
+      new cloudwatch.Metric({
+        namespace: "ECS/ContainerInsights",
+        metricName,
+        dimensionsMap: { ClusterName: cluster.clusterName, ServiceName: service },
+        statistic: "Average",
+        period,
+      });
 
     this.alarms = {
       rdsCpu: new cloudwatch.Alarm(this, "RdsCpu", {
@@ -83,7 +89,8 @@ export class Monitoring extends Construct {
       taskFailures: new cloudwatch.Alarm(this, "TaskFailures", {
         alarmDescription: `ECS tasks failing: more than ${limits.taskFailurePercent}% of desired tasks not running`,
         metric: new cloudwatch.MathExpression({
-          expression: "100 * ((apiDesired - apiRunning) + (workerDesired - workerRunning)) / (apiDesired + workerDesired)",
+          expression:
+            "100 * ((apiDesired - apiRunning) + (workerDesired - workerRunning)) / (apiDesired + workerDesired)",
           usingMetrics: {
             apiDesired: insight("DesiredTaskCount", api.serviceName),
             apiRunning: insight("RunningTaskCount", api.serviceName),

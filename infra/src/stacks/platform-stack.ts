@@ -81,7 +81,11 @@ export class PlatformStack extends Stack {
     const compute = (this.compute = new Compute(this, "Compute", {
       vpc,
       // The API and the workers log in as the app login, through the proxy where there is one.
-      api: { ...apiSize, image: config.compute.apiImage, ...combine(database.appConnection("sensa-api", proxy), shared) },
+      api: {
+        ...apiSize,
+        image: config.compute.apiImage,
+        ...combine(database.appConnection("sensa-api", proxy), shared),
+      },
       worker: {
         ...workerSize,
         image: config.compute.workerImage,
