@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
-import type { Database } from "../connection.js";
-import { ValidationError } from "../errors.js";
+import type { Database } from "../../connection.js";
+import { ValidationError } from "../../db/errors.js";
 import {
   bloat,
   blocking,
@@ -12,30 +12,32 @@ import {
   indexUsage,
   locks,
   longRunning,
-  maintain,
   slowQueries,
   tableSizes,
   terminateBackend,
   unusedIndexes,
   vacuumStats,
   type SessionRow,
-} from "../inspect/index.js";
-import type { Command, CommandContext } from "./commands.js";
+} from "../../inspect/index.js";
+import type { OptionValues } from "../command.js";
+import { bytes, clip, count, duration, latest, qualified, ratio, table, when, type Column, type Output } from "./format.js";
 
-/** A column of a report's terminal table. */
-interface Column<Row> {
-  header: string;
-  value(row: Row): string;
-  /** Numbers align right. */
-  right?: boolean;
-}
+/** The options of `sensa-db inspect`; each report reads those it uses. */
+export const INSPECT_OPTIONS = {
+  report: { type: "string" },
+  limit: { type: "string" },
+  order: { type: "string" },
+  "min-duration": { type: "string" },
+  terminate: { type: "string" },
+  yes: { type: "boolean", default: false },
+  sample: { type: "string" },
+  "time-budget": { type: "string" },
+  "ef-search": { type: "string" },
+  index: { type: "string" },
+  "min-recall": { type: "string" },
+} as const;
 
-/** What a report hands the printer: rows for the table, the JSON document, and the exit code. */
-interface Output {
-  json: Record<string, unknown>;
-  text: string;
-  exitCode: number;
-}
+export type InspectOptions = OptionValues<typeof INSPECT_OPTIONS>;
 
 interface ReportSpec {
   summary: string;
@@ -46,7 +48,7 @@ interface ReportSpec {
 
 interface Args {
   limit: number | undefined;
-  values: CommandContext["values"];
+  values: InspectOptions;
   json: boolean;
 }
 
@@ -97,7 +99,7 @@ export const REPORTS: Record<string, ReportSpec> = {
     summary: "statements by mean time (--order total|calls) from pg_stat_statements",
     needs: `the pg_stat_statements extension (in shared_preload_libraries, then CREATE EXTENSION); ${MONITOR}`,
     run: async (db, a) => {
-      const order = a.values.order as string | undefined;
+      const order = a.values.order;
       if (order !== undefined && order !== "mean" && order !== "total" && order !== "calls") {
         throw new ValidationError(`--order must be mean, total or calls, got ${order}`, [{ path: "order", message: "mean, total or calls" }]);
       }
@@ -220,7 +222,7 @@ export const REPORTS: Record<string, ReportSpec> = {
         sample: numberArg(a.values, "sample"),
         timeBudgetMs: budget === undefined ? undefined : Math.round(budget * 1000),
         efSearch: numberArg(a.values, "ef-search"),
-        only: a.values.index === undefined ? undefined : [String(a.values.index)],
+        only: a.values.index === undefined ? undefined : [a.values.index],
         target: numberArg(a.values, "min-recall"),
       });
       const out = table(report, [
@@ -269,50 +271,8 @@ async function terminate(db: Database, a: Args): Promise<Output> {
   return { json: { ok: result.terminated, ...result }, text, exitCode: result.terminated ? 0 : 1 };
 }
 
-function table<Row>(report: { rows: Row[]; notes: string[] }, columns: Column<Row>[]): Output {
-  const cells = report.rows.map((row) => columns.map((c) => c.value(row)));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => (columns[i]!.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
-      .join("  ")
-      .trimEnd();
-  const body = report.rows.length ? [line(columns.map((c) => c.header)), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)] : ["(no rows)"];
-  const notes = report.notes.map((n) => `note: ${n}`);
-  return { json: { ok: true, rows: report.rows, notes: report.notes }, text: [...body, ...notes].join("\n"), exitCode: 0 };
-}
-
-const qualified = (schema: string, name: string) => (schema === "public" ? name : `${schema}.${name}`);
-const count = (n: number) => n.toLocaleString("en-US");
-const clip = (s: string, width: number) => {
-  const flat = s.replace(/\s+/g, " ").trim();
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
-};
-const ratio = (r: number | null) => (r === null ? "-" : `${(r * 100).toFixed(2)}%`);
-const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace("T", " ") : "never");
-const latest = (a: Date | null, b: Date | null) => (a && b ? (a > b ? a : b) : (a ?? b));
-
-function bytes(n: number): string {
-  const units = ["bytes", "kB", "MB", "GB", "TB"];
-  let value = n;
-  let unit = 0;
-  while (Math.abs(value) >= 10 * 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${Math.round(value)} ${units[unit]}`;
-}
-
-function duration(ms: number | null): string {
-  if (ms === null) return "-";
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(0)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
-}
-
-function numberArg(values: CommandContext["values"], name: string): number | undefined {
+/** A number option, or undefined when absent; ValidationError when it is not a number. */
+export function numberArg(values: InspectOptions, name: keyof InspectOptions): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -321,84 +281,3 @@ function numberArg(values: CommandContext["values"], name: string): number | und
   }
   return n;
 }
-
-const reportList = Object.entries(REPORTS)
-  .map(([name, r]) => `  ${name.padEnd(15)}${r.summary}\n  ${"".padEnd(15)}needs: ${r.needs}`)
-  .join("\n");
-
-export const inspectCommand: Command = {
-  summary: "reports for operators: sizes, indexes, slow queries, locks, health, HNSW recall…",
-  positionals: true,
-  usage: `Usage: sensa-db inspect <report> [--limit <n>] [--url <url>] [--json]
-       (also: sensa-db inspect --report <report> …)
-
-Reports (each runs as the database owner, no superuser needed):
-${reportList}
-
-Options:
-  --limit <n>            at most n rows (default 20)
-  --order <by>           slow-queries: mean (default), total or calls
-  --min-duration <s>     long-running: only queries running at least this long
-  --terminate <pid>      long-running: end that session (asks first; --yes to skip the question)
-  --yes                  confirm --terminate without asking
-  --sample <n>           recall: stored embeddings used as queries per index (default 100)
-  --time-budget <s>      recall: stop after this long in all (default 60)
-  --ef-search <n>        recall: measure at this ef_search instead of the one in force
-  --index <name>         recall: only this index (or table)
-  --min-recall <r>       recall: exit 1 below this (default 0.95)
-
-Exit code 1 when health finds something to fix, recall is below --min-recall, connections are
-above the alarm's 80% of max_connections, or a report cannot run here (the message says what it
-needs); 2 for an unknown report.`,
-  options: {
-    report: { type: "string" },
-    limit: { type: "string" },
-    order: { type: "string" },
-    "min-duration": { type: "string" },
-    terminate: { type: "string" },
-    yes: { type: "boolean", default: false },
-    sample: { type: "string" },
-    "time-budget": { type: "string" },
-    "ef-search": { type: "string" },
-    index: { type: "string" },
-    "min-recall": { type: "string" },
-  },
-  async run(ctx) {
-    const name = ctx.positionals[0] ?? (ctx.values.report as string | undefined);
-    const spec = name === undefined ? undefined : REPORTS[name];
-    if (!spec) {
-      console.error(`${name === undefined ? "sensa-db inspect: which report?" : `sensa-db inspect: unknown report "${name}"`}\n\n${inspectCommand.usage}`);
-      return 2;
-    }
-    const out = await spec.run(ctx.db, { limit: numberArg(ctx.values, "limit"), values: ctx.values, json: ctx.json });
-    console.log(ctx.json ? JSON.stringify({ report: name, ...out.json }, null, 2) : out.text);
-    return out.exitCode;
-  },
-};
-
-export const maintainCommand: Command = {
-  summary: "VACUUM (ANALYZE) the platform tables, REINDEX CONCURRENTLY invalid indexes",
-  usage: `Usage: sensa-db maintain [--full --yes] [--url <url>] [--json]
-
-Safe while the app runs: VACUUM (ANALYZE) of each platform table (no lock that blocks reads or
-writes), then REINDEX INDEX CONCURRENTLY of each INVALID index. Each step is printed with its
-duration. Exit code 1 if a step failed (the others still ran).
-  --full   VACUUM (FULL, ANALYZE) instead: gives disk space back, but LOCKS EACH TABLE against
-           all reads and writes while it is rewritten (minutes on a large table). Needs --yes.`,
-  options: { full: { type: "boolean", default: false }, yes: { type: "boolean", default: false } },
-  async run(ctx) {
-    const full = Boolean(ctx.values.full);
-    if (full) {
-      console.error("warning: VACUUM FULL holds an ACCESS EXCLUSIVE lock on each table while it rewrites it: the app can neither read nor write that table meanwhile.");
-      if (!ctx.values.yes) {
-        console.error("refusing without --yes");
-        if (ctx.json) console.log(JSON.stringify({ ok: false, error: { code: "NOT_CONFIRMED", message: "--full needs --yes" } }));
-        return 1;
-      }
-    }
-    const result = await maintain(ctx.db, { full, onLog: ctx.json ? undefined : (line) => console.log(line) });
-    if (ctx.json) console.log(JSON.stringify(result, null, 2));
-    else console.log(result.ok ? `done: ${result.steps.length} step(s)` : `${result.steps.filter((s) => !s.ok).length} step(s) failed`);
-    return result.ok ? 0 : 1;
-  },
-};

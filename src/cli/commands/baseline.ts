@@ -1,9 +1,10 @@
-import { baseline } from "../migrations/baseline.js";
-import type { Command } from "./commands.js";
-import { openReference } from "./reference.js";
+import { baseline } from "../../migrations/baseline.js";
+import { defineCommand, print } from "../command.js";
+import { openReference } from "../reference.js";
 
-/** `sensa-db baseline`: adopt a database built without these migrations (see migrations/baseline.ts). */
-export const baselineCommand: Command = {
+/** `sensa-db baseline`: adopt a database built without these migrations (the library's `baseline`, migrations/baseline.ts). */
+export const baselineCommand = defineCommand({
+  name: "baseline",
   summary: "record migrations as applied on a database built without them, if its schema matches",
   usage: `Usage: sensa-db baseline [--to <name>] [--reference-url <url>] [--url <url>] [--json]
 
@@ -17,15 +18,15 @@ already has migrations recorded.
   --reference-url <url>    an empty database to build the expected schema in (default: a
                            scratch database on the same server, or in memory when embedded)`,
   options: { to: { type: "string" }, "reference-url": { type: "string" } },
-  async run(ctx) {
-    const reference = await openReference(ctx.db, ctx.target, ctx.values["reference-url"] as string | undefined);
+  async handler(ctx, options) {
+    const reference = await openReference(ctx.db, ctx.target, options["reference-url"]);
     try {
-      const result = await baseline(ctx.db, { reference: reference.db, to: ctx.values.to as string | undefined });
+      const result = await baseline(ctx.db, { reference: reference.db, to: options.to });
       const text = `the schema matches the migrations (built in ${reference.description}); recorded as applied without running them:\n${result.recorded.map((m) => `  = ${m}`).join("\n")}`;
-      console.log(ctx.json ? JSON.stringify({ ok: true, ...result, reference: reference.description }, null, 2) : text);
+      print(ctx, { ok: true, ...result, reference: reference.description }, text);
       return 0;
     } finally {
       await reference.dispose();
     }
   },
-};
+});
