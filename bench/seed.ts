@@ -9,6 +9,8 @@
  * bench/run.ts takes `seed.load_rows_per_second` and `seed.index_build_s_per_100k` from
  * `seedFigures(result)`.
  */
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
@@ -62,6 +64,42 @@ export function printSeed(r: SeedResult): void {
   console.log(`  total ${r.seconds.toFixed(1)} s with ANALYZE`);
 }
 
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+
+/**
+ * Follows the seed's backend while it runs COPY and returns the CPU seconds it had used by the
+ * last sample of the load (utime + stime from /proc/<pid>/stat, 100 ticks a second), or null
+ * when the server's processes are not visible from here.
+ */
+async function watchLoadCpu(target: ReturnType<typeof withDatabase>): Promise<{ stop: () => Promise<number | null> }> {
+  const client = new pg.Client(connectionConfig(target, { applicationName: "sensa bench seed watch" }));
+  await client.connect();
+  let last: number | null = null;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sensa bench seed' AND query LIKE 'COPY %' AND state = 'active'");
+      for (const { pid } of rows) {
+        try {
+          const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+          last = (Number(fields[11]) + Number(fields[12])) / 100;
+        } catch {
+          // not on this machine, or gone
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      await client.end();
+      return last;
+    },
+  };
+}
+
 /** One timed rebuild of `index` on `table` under a setting, in a transaction of its own. */
 async function rebuild(client: pg.Client, index: string, setting: string): Promise<number> {
   const [mem, workers] = setting.split("/");
@@ -101,9 +139,20 @@ async function main() {
   try {
     await migrate(db);
     console.error(`seeding ${documents} documents into ${name}`);
-    const result = await seed(db, benchSeedOptions(documents), (done, total) => process.stderr.write(`\r  ${done}/${total} rows`));
+    const cpu = await watchLoadCpu(target);
+    const clientStart = process.cpuUsage();
+    let clientCpu = 0;
+    const result = await seed(db, benchSeedOptions(documents), (done, total) => {
+      process.stderr.write(`\r  ${done}/${total} rows`);
+      if (done === total) clientCpu = cpuSeconds(process.cpuUsage(clientStart));
+    });
+    const serverCpu = await cpu.stop();
     process.stderr.write("\n");
     printSeed(result);
+    // On a shared machine the wall clock says how busy it was as much as what the load costs: CPU
+    // seconds per side say what each side needs (read from /proc for a server on this machine).
+    console.log(`  load CPU: client ${clientCpu.toFixed(1)} s (${Math.round(result.totalRows / clientCpu)} rows per CPU-second)` +
+      (serverCpu ? `, server backend ${serverCpu.toFixed(1)} s (${Math.round(result.totalRows / serverCpu)} rows per CPU-second)` : "") + `; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
     const figures = seedFigures(result);
     if (values.sweep) {
       const client = new pg.Client(connectionConfig(target, { applicationName: "sensa bench seed sweep" }));

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { getTableConfig } from "drizzle-orm/pg-core";
 import { isEmbedded, type Database } from "../connection.js";
-import { ConnectionLostError, toDatabaseError } from "../db-errors.js";
+import { ConnectionLostError, toDatabaseError } from "../db/database-errors.js";
 import { CopyLoader } from "./copy-loader.js";
 import { generateUsers } from "./generate.js";
 import { dropVectorIndexes, embeddingCounts, rebuildVectorIndexes, vectorIndexes, type IndexBuildSettings } from "./indexes.js";
@@ -43,8 +43,13 @@ export interface SeedResult {
   userIds: string[];
 }
 
-/** Encoded rows a flush sends at once: a few per table per flush at the benchmark's scale, bounded memory. */
-const FLUSH_BYTES = 16 * 1024 * 1024;
+/**
+ * Encoded rows a flush sends at once (one COPY per table). The server waits between two COPYs
+ * until the client, busy generating the next flush, reads the reply (up to one user's generation,
+ * ~10-20 ms at the bench's 100 documents a user): fewer, larger flushes waste less of it. Memory:
+ * two flushes at most (one on the wire, one being built).
+ */
+const FLUSH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Fills a migrated database with a realistic, deterministic data set (see SeedOptions), in ONE
