@@ -17,20 +17,24 @@ interface Container {
 }
 
 function containers(t: Template): Record<string, Container> {
-  const all = Object.values(t.findResources("AWS::ECS::TaskDefinition")).flatMap((r) => r.Properties.ContainerDefinitions as Container[]);
+  const all = Object.values(t.findResources("AWS::ECS::TaskDefinition")).flatMap(
+    (r) => r.Properties.ContainerDefinitions as Container[],
+  );
   return Object.fromEntries(all.map((c) => [c.Name, c]));
 }
 
 /** The environment a container starts with: plain values as given, tokens and secrets as samples. */
 function envOf(c: Container): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const { Name, Value } of c.Environment) env[Name] = typeof Value === "string" ? Value : Name === "PGPORT" ? "5433" : `<${Name}>`;
+  for (const { Name, Value } of c.Environment)
+    env[Name] = typeof Value === "string" ? Value : Name === "PGPORT" ? "5433" : `<${Name}>`;
   for (const { Name } of c.Secrets ?? []) env[Name] = `<secret ${Name}>`;
   return env;
 }
 
 /** The logical id of the secret a container's variable is read from. */
-const secretOf = (c: Container, name: string) => JSON.stringify(c.Secrets?.find((s) => s.Name === name)?.ValueFrom).match(/"Ref":"([^"]+)"/)?.[1];
+const secretOf = (c: Container, name: string) =>
+  JSON.stringify(c.Secrets?.find((s) => s.Name === name)?.ValueFrom).match(/"Ref":"([^"]+)"/)?.[1];
 
 describe("what the API, worker and migration tasks pass to @sensa-learn/db", () => {
   let tasks: Record<string, Container>;
@@ -38,27 +42,32 @@ describe("what the API, worker and migration tasks pass to @sensa-learn/db", () 
     tasks = containers(templates().prodTemplate);
   });
 
-  it.each(["api", "worker", "migrate"])("%s: PG* variables for the RDS endpoint with verified TLS, no DATABASE_URL and no CA file", (name) => {
-    const c = tasks[name]!;
-    const env = envOf(c);
-    // Production's services reach the primary through RDS Proxy, on its fixed port; the migration directly.
-    const port = name === "migrate" ? "5433" : "5432";
-    expect(env).toMatchObject({ PGHOST: "<PGHOST>", PGPORT: port, PGDATABASE: "sensa", PGSSLMODE: "verify-full" });
-    expect(JSON.stringify(c.Environment.find((e) => e.Name === "PGHOST")!.Value)).toMatch(name === "migrate" ? /Endpoint\.Address/ : /DatabaseProxy.*"Endpoint"/);
-    // The package trusts Amazon's RDS CAs itself; a CA file would have to be in every image.
-    expect(env).not.toHaveProperty("PGSSLROOTCERT");
-    expect(env).not.toHaveProperty("DATABASE_URL");
-    expect(resolveTarget({ env })).toMatchObject({
-      host: "<PGHOST>",
-      port: Number(port),
-      database: "sensa",
-      user: "<secret PGUSER>",
-      password: "<secret PGPASSWORD>",
-      sslMode: "verify-full",
-      iam: false,
-      source: "PG* variables",
-    });
-  });
+  it.each(["api", "worker", "migrate"])(
+    "%s: PG* variables for the RDS endpoint with verified TLS, no DATABASE_URL and no CA file",
+    (name) => {
+      const c = tasks[name]!;
+      const env = envOf(c);
+      // Production's services reach the primary through RDS Proxy, on its fixed port; the migration directly.
+      const port = name === "migrate" ? "5433" : "5432";
+      expect(env).toMatchObject({ PGHOST: "<PGHOST>", PGPORT: port, PGDATABASE: "sensa", PGSSLMODE: "verify-full" });
+      expect(JSON.stringify(c.Environment.find((e) => e.Name === "PGHOST")!.Value)).toMatch(
+        name === "migrate" ? /Endpoint\.Address/ : /DatabaseProxy.*"Endpoint"/,
+      );
+      // The package trusts Amazon's RDS CAs itself; a CA file would have to be in every image.
+      expect(env).not.toHaveProperty("PGSSLROOTCERT");
+      expect(env).not.toHaveProperty("DATABASE_URL");
+      expect(resolveTarget({ env })).toMatchObject({
+        host: "<PGHOST>",
+        port: Number(port),
+        database: "sensa",
+        user: "<secret PGUSER>",
+        password: "<secret PGPASSWORD>",
+        sslMode: "verify-full",
+        iam: false,
+        source: "PG* variables",
+      });
+    },
+  );
 
   it("names each service's connections (PGAPPNAME); the migration keeps sensa-db's own name", () => {
     expect(envOf(tasks.api!).PGAPPNAME).toBe("sensa-api");
@@ -79,7 +88,10 @@ describe("with appAuthentication: iam", () => {
   let template: Template;
   beforeAll(() => {
     const config = production();
-    const stack = new PlatformStack(new App(), { ...config, database: { ...config.database, appAuthentication: "iam" } });
+    const stack = new PlatformStack(new App(), {
+      ...config,
+      database: { ...config.database, appAuthentication: "iam" },
+    });
     template = Template.fromStack(stack);
   });
 
@@ -100,9 +112,16 @@ describe("with appAuthentication: iam", () => {
 
   it("each service's task role may rds-db:connect as the app login, and only as it", () => {
     const connects = Object.values(template.findResources("AWS::IAM::Policy"))
-      .flatMap((p) => (p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>).map((s) => ({ policy: JSON.stringify(p.Properties.Roles), ...s })))
+      .flatMap((p) =>
+        (p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>).map((s) => ({
+          policy: JSON.stringify(p.Properties.Roles),
+          ...s,
+        })),
+      )
       .filter((s) => JSON.stringify(s.Action).includes("rds-db:connect"));
-    expect(connects.map((s) => s.policy).join(" ")).toMatch(/ApiTaskTaskRole[\s\S]*WorkerTaskTaskRole|WorkerTaskTaskRole[\s\S]*ApiTaskTaskRole/);
+    expect(connects.map((s) => s.policy).join(" ")).toMatch(
+      /ApiTaskTaskRole[\s\S]*WorkerTaskTaskRole|WorkerTaskTaskRole[\s\S]*ApiTaskTaskRole/,
+    );
     for (const s of connects) expect(JSON.stringify(s.Resource)).toMatch(new RegExp(`dbuser:.*/${APP_LOGIN}`));
   });
 

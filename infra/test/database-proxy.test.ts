@@ -11,7 +11,9 @@ interface Container {
 }
 
 function containers(t: Template): Record<string, Container> {
-  const all = Object.values(t.findResources("AWS::ECS::TaskDefinition")).flatMap((r) => r.Properties.ContainerDefinitions as Container[]);
+  const all = Object.values(t.findResources("AWS::ECS::TaskDefinition")).flatMap(
+    (r) => r.Properties.ContainerDefinitions as Container[],
+  );
   return Object.fromEntries(all.map((c) => [c.Name, c]));
 }
 
@@ -37,17 +39,28 @@ describe("RDS Proxy and read replicas in Production", () => {
     });
   });
 
-  it.each(["api", "worker"])("%s connects to the proxy endpoint on 5432 and gets the replica as PGHOST_REPLICAS", (name) => {
-    const c = containers(prod)[name]!;
-    expect(JSON.stringify(value(c, "PGHOST"))).toMatch(/DatabaseProxy.*"Endpoint"/);
-    expect(value(c, "PGPORT")).toBe("5432");
-    const replicas = JSON.stringify(value(c, "PGHOST_REPLICAS"));
-    expect(replicas).toMatch(/ReadReplica.*Endpoint\.Address/);
-    expect(replicas).toMatch(/ReadReplica.*Endpoint\.Port/);
-  });
+  it.each(["api", "worker"])(
+    "%s connects to the proxy endpoint on 5432 and gets the replica as PGHOST_REPLICAS",
+    (name) => {
+      const c = containers(prod)[name]!;
+      expect(JSON.stringify(value(c, "PGHOST"))).toMatch(/DatabaseProxy.*"Endpoint"/);
+      expect(value(c, "PGPORT")).toBe("5432");
+      const replicas = JSON.stringify(value(c, "PGHOST_REPLICAS"));
+      expect(replicas).toMatch(/ReadReplica.*Endpoint\.Address/);
+      expect(replicas).toMatch(/ReadReplica.*Endpoint\.Port/);
+    },
+  );
 
   it("what the services get is what @sensa-learn/db reads: the proxy as primary, the replica beside it", () => {
-    const env = { PGHOST: "proxy.example", PGPORT: "5432", PGDATABASE: "sensa", PGSSLMODE: "verify-full", PGUSER: "sensa_app_login", PGPASSWORD: "pw", PGHOST_REPLICAS: "replica.example:5433" };
+    const env = {
+      PGHOST: "proxy.example",
+      PGPORT: "5432",
+      PGDATABASE: "sensa",
+      PGSSLMODE: "verify-full",
+      PGUSER: "sensa_app_login",
+      PGPASSWORD: "pw",
+      PGHOST_REPLICAS: "replica.example:5433",
+    };
     const primary = resolveTarget({ env })!;
     expect(primary).toMatchObject({ host: "proxy.example", port: 5432 });
     expect(resolveReplicaTargets(primary, {}, env)).toEqual([{ ...primary, host: "replica.example", port: 5433 }]);
@@ -61,7 +74,12 @@ describe("RDS Proxy and read replicas in Production", () => {
 
   it("the proxy takes connections only from the API and the workers, and reaches PostgreSQL", () => {
     const ingress = Object.values(prod.findResources("AWS::EC2::SecurityGroupIngress")).map((r) => r.Properties);
-    expect(ingress.filter((p) => p.FromPort === 5432).map((p) => p.Description).sort()).toEqual(["Api to RDS Proxy", "Worker to RDS Proxy"]);
+    expect(
+      ingress
+        .filter((p) => p.FromPort === 5432)
+        .map((p) => p.Description)
+        .sort(),
+    ).toEqual(["Api to RDS Proxy", "Worker to RDS Proxy"]);
     expect(ingress.filter((p) => p.FromPort === 5433).map((p) => p.Description)).toContain("RDS Proxy to PostgreSQL");
   });
 });

@@ -15,7 +15,8 @@ describe.each([
   ["development", { env: "development", developerId: "ci" }],
   ["production", { env: "production" }],
 ])("the %s environment", (_, context) => {
-  it("synthesizes offline with no unacknowledged cdk-nag AwsSolutions finding", () => {
+  // A whole synthesis with every check: ~30 s alone, several times that on a busy 2-core machine.
+  it("synthesizes offline with no unacknowledged cdk-nag AwsSolutions finding", { timeout: 240_000 }, () => {
     const { app } = buildApp(new App({ context }));
     expect(() => app.synth()).not.toThrow();
   });
