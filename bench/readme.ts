@@ -96,7 +96,16 @@ with its search_path pinned it cannot be inlined, and as \`LANGUAGE sql\` its bo
 planned on every statement (+16–18 µs; a SQL-standard \`RETURN\` body still +15 µs), where PL/pgSQL
 keeps its plan for the session (+8 µs).
 
-**halfvec**: an HNSW index over \`embedding::halfvec(768)\` is ${x(v.halfvec?.index_size_ratio)} the size at 100k${c300?.halfvec ? ` (${c300.halfvec.index_mib} MiB against ${c300.hnsw_index_mib} at 300k)` : ""}, with
-recall@10 ${f(v.halfvec?.recall_at_10)} against ${f(v.recall_at_10)}${c300?.halfvec ? ` (300k: ${f(c300.halfvec.recall_at_10)} against ${f(c300.recall_at_10)})` : ""} and p50 ${ms(v.halfvec?.hnsw.p50_ms)} against ${ms(v.hnsw.p50_ms)}.
+**halfvec: measured, not adopted (the embedding columns stay \`vector(768)\`).** An HNSW index over
+\`embedding::halfvec(768)\` with the same parameters is ${x(v.halfvec?.index_size_ratio)} the size at 100k${c300?.halfvec ? ` (${c300.halfvec.index_mib} MiB against ${c300.hnsw_index_mib} at 300k)` : ""}, with recall@10
+${f(v.halfvec?.recall_at_10)} against ${f(v.recall_at_10)}${c300?.halfvec ? ` (300k: ${f(c300.halfvec.recall_at_10)} against ${f(c300.recall_at_10)})` : ""} and p50 ${ms(v.halfvec?.hnsw.p50_ms)} against ${ms(v.hnsw.p50_ms)}${c300?.halfvec ? ` (300k: ${ms(c300.halfvec.hnsw_p50_ms)} against ${ms(c300.hnsw_p50_ms)})` : ""}. What it buys is
+memory: both indexes fit this machine's page cache at 300k, and the \`vector\` index meets the latency
+target there, so the size does not pay for the recall it costs. Adopting it means either a
+column type change (every embedding rewritten under an exclusive lock, the seed's COPY encoder and
+every client sending halfvec) or an index on the cast, which any query ordering by
+\`embedding <=> …\` without the same cast silently stops using. It becomes the better choice when the
+document index outgrows the instance's memory (~4 KiB per document with \`vector\`, ~2 with halfvec):
+then an index on \`embedding::halfvec(768)\` with the functions ordering by that cast and re-ranking
+the candidates on the full-precision column keeps the similarity values exact.
 `);
 console.log(out.join("\n"));

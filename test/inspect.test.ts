@@ -502,7 +502,7 @@ describe("recall", () => {
     const report = await estimateRecall(t.db, { sample: 20 });
     expect(report.rows.map((r) => r.index)).toEqual(["chapters_embedding_idx", "keywords_embedding_idx", "processed_documents_embedding_idx"]);
     const documents = report.rows.find((r) => r.table === "processed_documents")!;
-    expect(documents).toMatchObject({ efSearch: 100, efSearchSource: "find_similar_documents (SET hnsw.ef_search)", iterativeScan: "relaxed_order" });
+    expect(documents).toMatchObject({ efSearch: 64, efSearchSource: "find_similar_documents (SET hnsw.ef_search)", iterativeScan: "relaxed_order" });
     const keywords = report.rows.find((r) => r.table === "keywords")!;
     expect(keywords).toMatchObject({ efSearch: 100, efSearchSource: "find_similar_keywords (SET hnsw.ef_search)", queries: 20, stoppedByTimeBudget: false });
     expect(keywords.recallAt10).toBeGreaterThanOrEqual(0.9);

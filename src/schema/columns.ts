@@ -15,6 +15,12 @@ export const timestamps = {
 export const embedding = () => vector("embedding", { dimensions: EMBEDDING_DIMENSIONS });
 
 /**
+ * HNSW build parameters of processed_documents' embedding index (migration 0005), chosen from the
+ * recall curve at 10k, 100k and 300k documents (bench/results/latest.json: scale_curve).
+ */
+export const HNSW_BUILD = { m: 24, ef_construction: 128 } as const;
+
+/**
  * The RLS context's user (sql/context/current_user_id.sql), the default owner of a new row: see
  * ownerColumn in ownership.ts. A call rather than the expression inside it: drizzle-kit's push
  * reads a default back by cutting it at its first `::`, so an expression with a cast never
