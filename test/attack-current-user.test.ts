@@ -93,11 +93,13 @@ describe("who app_current_user_id() says the request is for, in every table's po
     expect(await asSetting(app, "", visible)).toEqual(none());
   });
 
-  it.each(["not-a-uuid", "' OR true --", `${"0".repeat(31)}`, " "])("a malformed setting (%j) is refused in every table (22P02), never read as a user", async (setting) => {
+  it.each(["not-a-uuid", "' OR true --", `${"0".repeat(31)}`, " "])("a malformed setting (%j) is refused in every table holding rows (22P02), never read as a user", async (setting) => {
     for (const table of TABLES) {
-      const error = await asSetting(app, setting, (run) => run(`SELECT count(*)::int AS n FROM "${table}"`)).catch((e: unknown) => e);
-      expect(error, table).toBeInstanceOf(DatabaseError);
-      expect((error as DatabaseError).sqlState, table).toBe("22P02");
+      const result = await asSetting(app, setting, (run) => run(`SELECT count(*)::int AS n FROM "${table}"`)).catch((e: unknown) => e);
+      const [stored] = await t.superuserRows(`SELECT count(*)::int AS n FROM "${table}"`);
+      // A table holding rows makes every policy ask; an empty one may never ask (PGlite's seq scan), and shows nothing.
+      if (Number(stored!.n) === 0 && Array.isArray(result)) expect(result, table).toEqual([{ n: 0 }]);
+      else expect((result as DatabaseError).sqlState, table).toBe("22P02");
     }
   });
 
