@@ -4,6 +4,7 @@ import type { Database } from "./connection.js";
 import { ConfigurationError } from "./db/errors.js";
 import { queryRows } from "./db/query.js";
 import { parseInput } from "./db/validation.js";
+import { ADMIN_ROLE, APP_ROLE } from "./db/constants.js";
 
 const appLoginInput = z
   .object({
@@ -47,10 +48,10 @@ export async function ensureAppLogin(
   const [existing] = await queryRows(
     db,
     sql`SELECT r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication,
-          r.rolname IN ('sensa_app', 'admin_role', current_user) AS platform_role,
+          r.rolname IN (${APP_ROLE}, ${ADMIN_ROLE}, current_user) AS platform_role,
           r.oid = (SELECT datdba FROM pg_database WHERE datname = current_database()) AS owns_database,
           ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                WHERE m.member = r.oid AND g.rolname NOT IN ('sensa_app', 'rds_iam') ORDER BY 1)::text[] AS other_memberships
+                WHERE m.member = r.oid AND g.rolname NOT IN (${APP_ROLE}, 'rds_iam') ORDER BY 1)::text[] AS other_memberships
         FROM pg_roles r WHERE r.rolname = ${user}`,
   );
   if (existing) refuseUnsafeRole(user, existing);

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { isEmbedded, type Database } from "./connection.js";
 import { checkoutForRead } from "./connection/replicas.js";
 import { ContextGate, embeddedTransaction, serverTransaction } from "./context-connection.js";
+import { ADMIN_ROLE, APP_ROLE, CURRENT_USER_SETTING } from "./db/constants.js";
 import { ContextBrokenError, DatabaseError, isConnectionLost, toDatabaseError } from "./db/database-errors.js";
 import type { Transaction } from "./db/transaction.js";
 import { parseInput, uuidInput } from "./db/validation.js";
@@ -41,9 +42,6 @@ export interface ContextOptions {
    */
   minLsn?: string;
 }
-
-const APP_ROLE = "sensa_app";
-const ADMIN_ROLE = "admin_role";
 
 const optionsInput = z.object({
   role: z.string().min(1).max(63).optional(),
@@ -134,7 +132,7 @@ async function runInContext<T>(db: Database, who: Identity, fn: (tx: Transaction
 function contextSetup(who: Identity, options: ContextOptions, marker: string): { text: string; values: string[] } {
   const settings: Array<[string, string]> = [
     ["sensa.context", marker],
-    ["app.current_user_id", who.userId],
+    [CURRENT_USER_SETTING, who.userId],
     // pg_temp last: no temporary object can stand in for a platform table, even for a login
     // that may create them.
     ["search_path", "public, pg_temp"],

@@ -2,6 +2,8 @@ import { PGlite } from "@electric-sql/pglite";
 import type { Database } from "./connection.js";
 import { embeddedExtensions, wrapPglite } from "./embedded.js";
 import { migrate } from "./migrations/migrate.js";
+import { EXTENSIONS } from "./db/constants.js";
+import { quoteIdentifier } from "./db/query.js";
 
 /**
  * The role a test database's session acts as: a non-superuser owner of the database, as RDS's
@@ -56,9 +58,7 @@ export async function createTestDb(): Promise<Database> {
  */
 export async function handOverToOwner(client: PGlite, owner: string): Promise<void> {
   await client.exec(`
-    CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
-    CREATE EXTENSION IF NOT EXISTS vector;
-    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    ${EXTENSIONS.map((e) => `CREATE EXTENSION IF NOT EXISTS ${quoteIdentifier(e)};`).join("\n    ")}
     CREATE ROLE ${owner} NOSUPERUSER NOBYPASSRLS CREATEROLE CREATEDB;
     ALTER DATABASE postgres OWNER TO ${owner};
     SET ROLE ${owner};

@@ -87,6 +87,21 @@ describe("sql/ uses the TypeScript constants", () => {
   });
 });
 
+describe("TypeScript takes these values from src/db/constants.ts only", () => {
+  it("no other file of src/ spells a platform role, the context setting or an extension as a string", () => {
+    const srcDir = new URL("../src/", import.meta.url);
+    const literals = [...PLATFORM_ROLES, CURRENT_USER_SETTING, ...EXTENSIONS.filter((e) => e.includes("-"))];
+    const spelt = readdirSync(srcDir, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts") && f !== "db/constants.ts")
+      .flatMap((f) => {
+        // Code only: comments may name anything.
+        const code = readFileSync(new URL(f, srcDir), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/[^\n]*/g, "$1");
+        return literals.filter((l) => new RegExp(`["'\`]${l.replace(/[.-]/g, "\\$&")}["'\`]`).test(code)).map((l) => `src/${f}: ${l}`);
+      });
+    expect(spelt).toEqual([]);
+  });
+});
+
 describe("a migrated database has what the constants say", () => {
   let t: TestDatabase;
   beforeAll(async () => {

@@ -3,6 +3,8 @@ import { sql } from "drizzle-orm";
 import { closeDb, createDb, isEmbedded, loadEmbedded, withDatabase, type ConnectionTarget, type Database } from "../connection.js";
 import { ConfigurationError } from "../db/errors.js";
 import { pgMessage } from "../migrations/session.js";
+import { EXTENSIONS } from "../db/constants.js";
+import { quoteIdentifier } from "../db/query.js";
 
 export interface Reference {
   db: Database;
@@ -40,11 +42,11 @@ export async function openReference(live: Database, liveTarget: ConnectionTarget
     await live.execute(sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   };
   try {
-    for (const ext of ['"uuid-ossp"', "vector", "pg_trgm"]) await db.execute(sql.raw(`CREATE EXTENSION IF NOT EXISTS ${ext}`));
+    for (const ext of EXTENSIONS) await db.execute(sql.raw(`CREATE EXTENSION IF NOT EXISTS ${quoteIdentifier(ext)}`));
   } catch (error) {
     await dispose();
     throw new ConfigurationError(
-      `verify could not create the extensions in a scratch database (${pgMessage(error)}): pass --reference-url with an empty database that has uuid-ossp, vector and pg_trgm`,
+      `verify could not create the extensions in a scratch database (${pgMessage(error)}): pass --reference-url with an empty database that has ${EXTENSIONS.join(", ")}`,
     );
   }
   return { db, description: `scratch database ${name} on the same server`, dispose };

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../connection.js";
 import { num, queryRows, str } from "../db/query.js";
 import { limitOf, type ListOptions, type Report } from "./report.js";
+import { CURRENT_USER_SETTING } from "../db/constants.js";
 
 export interface BloatRow {
   kind: "table" | "index";
@@ -61,7 +62,7 @@ export async function bloat(db: Database, options?: ListOptions): Promise<Report
   const rows: BloatRow[] = [];
   await db.transaction(
     async (tx) => {
-      await tx.execute(sql`SELECT set_config('app.current_user_id', '', true)`);
+      await tx.execute(sql`SELECT set_config(${CURRENT_USER_SETTING}, '', true)`);
       for (const t of tables) {
         if (t.columns.length === 0) continue;
         const widths = await tx

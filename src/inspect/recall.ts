@@ -5,6 +5,7 @@ import { ValidationError } from "../db/errors.js";
 import { num, queryRows, str } from "../db/query.js";
 import { sqlState } from "./pg-error.js";
 import { hnswIndexes, type DeclaredIndex } from "./platform.js";
+import { CURRENT_USER_SETTING } from "../db/constants.js";
 
 export interface RecallOptions {
   /** Stored embeddings to use as queries, per index (default 100). */
@@ -143,7 +144,7 @@ async function measureIndex(db: Database, index: DeclaredIndex, options: Measure
   try {
     await db.transaction(
       async (tx) => {
-        await tx.execute(sql`SELECT set_config('app.current_user_id', '', true)`);
+        await tx.execute(sql`SELECT set_config(${CURRENT_USER_SETTING}, '', true)`);
         await tx.execute(sql.raw("SET LOCAL ROLE admin_role"));
         const [count] = await queryRows(tx, sql`SELECT count(*) AS n FROM ${table} WHERE ${col} IS NOT NULL`);
         // Pick the rows first and read only their embeddings (by TID), not every row's as text.

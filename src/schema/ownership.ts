@@ -3,6 +3,7 @@ import { pgPolicy, pgRole, uuid, type PgColumn, type PgPolicy } from "drizzle-or
 import { ownerDefault } from "./columns.js";
 import { courses } from "./courses.js";
 import { users } from "./users.js";
+import { ADMIN_ROLE } from "../db/constants.js";
 
 /*
  * How a table says "my rows belong to one user", in the table's own file:
@@ -24,7 +25,7 @@ import { users } from "./users.js";
 // keys, read lazily): function declarations, so the helpers exist whichever module loads first.
 
 /** Created by sql/roles/roles.sql, not by drizzle-kit, which never creates or drops it. */
-export const adminRole = pgRole("admin_role").existing();
+export const adminRole = pgRole(ADMIN_ROLE).existing();
 
 /**
  * `user_id`, the owning user of a row. Row-level security filters every user-data table by this

@@ -1,6 +1,6 @@
 import { createInsertSchema, createSelectSchema, createUpdateSchema } from "drizzle-zod";
 import { z } from "zod";
-import { EMBEDDING_DIMENSIONS } from "./columns.js";
+import { embeddingInput } from "../db/validation.js";
 import { chapters } from "./chapters.js";
 import { courseDocuments } from "./course_documents.js";
 import { courses } from "./courses.js";
@@ -18,7 +18,7 @@ import { users } from "./users.js";
  * partial change. The ranges the database CHECKs are repeated as refinements, so bad input
  * fails in the app with a readable message before any SQL runs.
  */
-const embedding = z.array(z.number().finite()).length(EMBEDDING_DIMENSIONS).nullish();
+const embedding = embeddingInput.nullish();
 const unit = z.number().min(0).max(1);
 const rating = z.number().int().min(1).max(5).nullish();
 const percentage = z.number().min(0).max(100);

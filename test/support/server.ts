@@ -1,5 +1,7 @@
 import pg from "pg";
 import { connectionConfig, resolveTarget } from "../../src/connection.js";
+import { EXTENSIONS as CORE_EXTENSIONS } from "../../src/db/constants.js";
+import { quoteIdentifier } from "../../src/db/query.js";
 
 /** The non-superuser role that owns and migrates test databases, as RDS's master user would. */
 export const OWNER = "sensa_test_owner";
@@ -11,7 +13,7 @@ export const RUN_PREFIX = `sensa_test_${process.env.SENSA_TEST_RUN ?? process.pi
 export const TEMPLATE = `${RUN_PREFIX}template`;
 /** A login role that is a member of sensa_app only: what an app service connects as. */
 export const APP_LOGIN = "sensa_test_app";
-export const EXTENSIONS = ['"uuid-ossp"', "vector", "pg_trgm"];
+export const EXTENSIONS = CORE_EXTENSIONS.map(quoteIdentifier);
 
 /** Databases left by test runs whose process is gone (killed, or crashed before teardown). */
 export async function dropStaleDatabases(adminUrl: string): Promise<void> {
