@@ -7,7 +7,7 @@ import { readMigrations } from "../migrations/files.js";
 import { migrationStatus } from "../migrations/status.js";
 import { replicationLag } from "../replicas.js";
 import { readAccess } from "./access.js";
-import { declaredIndexes, platformTableNames } from "./platform.js";
+import { declaredIndexes, guardedTableNames } from "./platform.js";
 
 export interface HealthCheck {
   name: "row-level security" | "indexes" | "migration checksums" | "pending migrations" | "replication" | "configured replicas";
@@ -65,7 +65,7 @@ const check = (name: HealthCheck["name"], problems: string[], okSummary: string)
 });
 
 async function rowLevelSecurity(db: Queryable): Promise<HealthCheck> {
-  const expected = platformTableNames();
+  const expected = guardedTableNames();
   const rows = await queryRows(
     db,
     sql`SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity

@@ -25,6 +25,14 @@ export function platformTables(): PgTable[] {
 
 export const platformTableNames = (): string[] => platformTables().map((t) => getTableConfig(t).name).sort();
 
+/** The tables whose rows row-level security guards: those the schema gives policies (not migrations_log). */
+export const guardedTableNames = (): string[] =>
+  platformTables()
+    .map((t) => getTableConfig(t))
+    .filter((config) => config.policies.length > 0)
+    .map((config) => config.name)
+    .sort();
+
 /** Every index src/schema declares, with the HNSW and trigram ones marked. */
 export function declaredIndexes(): DeclaredIndex[] {
   return platformTables()
