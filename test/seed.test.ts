@@ -123,10 +123,11 @@ describe("seed", () => {
     expect(result.index!.secondsPer100k).toBeCloseTo(result.indexSeconds / (result.index!.embeddings / 100_000));
   });
 
-  it("sizes maintenance_work_mem for the HNSW rebuild to the graph: 512MB for 100k 768-dim embeddings, 1408MB for 300k, PGlite at most 512MB", () => {
+  it("sizes maintenance_work_mem for the HNSW rebuild to the graph: 1GB for 100k 768-dim embeddings, 2GB for 300k, PGlite at most 512MB", () => {
     expect(graphMemoryMB(100, 768, "server")).toBe(64);
-    expect(graphMemoryMB(100_000, 768, "server")).toBe(512);
-    expect(graphMemoryMB(300_000, 768, "server")).toBe(1408);
+    expect(graphMemoryMB(20_000, 768, "server")).toBe(128);
+    expect(graphMemoryMB(100_000, 768, "server")).toBe(1024);
+    expect(graphMemoryMB(300_000, 768, "server")).toBe(2048);
     expect(graphMemoryMB(10_000_000, 768, "server")).toBe(4096);
     expect(graphMemoryMB(300_000, 768, "embedded")).toBe(512);
   });

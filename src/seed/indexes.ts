@@ -13,19 +13,21 @@ export interface VectorIndex {
  * Memory and parallelism for building the HNSW graphs after a load. The graph must fit in
  * maintenance_work_mem, or pgvector goes on inserting on disk, several times slower (issue 15:
  * 100k x 768 took ~280 s at the server's default 64MB, 60-73 s at 1GB serial, ~40 s at 1GB with
- * 2 workers). With workers pgvector reserves all of maintenance_work_mem as shared memory up
- * front, so it is sized to the graph rather than set high: a 768-dim element took 3,857 bytes
- * (16MB held 4,350 elements before pgvector's "no longer fits" notice), so each index gets
- * `bytesPerDimension` x dims + `bytesPerElement` per embedding, x `headroom`, in 64MB steps
- * between `minMB` and `maxMB` (100k embeddings: 512MB; 300k: 1.4GB). PGlite's WebAssembly heap
- * is smaller, and it has no parallel workers. Measured by `npx tsx bench/seed.ts --sweep`.
+ * 2 workers, 36.5 s at 2GB). A 768-dim element takes ~3.9 KB (16MB held 4,350 elements before
+ * pgvector's "no longer fits" notice), 100k ~390 MB. With workers pgvector reserves all of
+ * maintenance_work_mem as shared memory up front, so it is sized to the graph, not set to the
+ * most the server has: the next power of two at or above `headroom` x the graph (100k: 1GB, the
+ * setting measured best; 300k: 2GB), between `minMB` and `maxMB`. On this machine's noisy run
+ * (`npx tsx bench/seed.ts --sweep`, load average 10-40) 512MB/2 workers took 215 s per 100k,
+ * 1GB/2 180 s, 2GB/2 149 s, following the machine's load more than the memory. PGlite's
+ * WebAssembly heap is smaller, and it has no parallel workers.
  */
 export const INDEX_BUILD_SETTINGS = {
   server: { parallelWorkers: 2, minMB: 64, maxMB: 4096 },
   embedded: { parallelWorkers: 0, minMB: 64, maxMB: 512 },
   bytesPerDimension: 4,
   bytesPerElement: 800,
-  headroom: 1.25,
+  headroom: 1.5,
 } as const;
 
 /** What a rebuild ran with: the largest maintenance_work_mem it set, and the parallel workers allowed. */
@@ -37,7 +39,7 @@ export function graphMemoryMB(embeddings: number, dimensions: number, target: "s
   const { bytesPerDimension, bytesPerElement, headroom } = INDEX_BUILD_SETTINGS;
   // + 3MB: what pgvector keeps back from the parallel build's shared area for other things.
   const mb = (embeddings * (dimensions * bytesPerDimension + bytesPerElement) * headroom) / 2 ** 20 + 3;
-  return Math.min(maxMB, Math.max(minMB, Math.ceil(mb / 64) * 64));
+  return Math.min(maxMB, Math.max(minMB, 2 ** Math.ceil(Math.log2(mb))));
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
