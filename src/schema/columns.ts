@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
 import { timestamp, uuid, vector } from "drizzle-orm/pg-core";
+import { EMBEDDING_DIMENSIONS } from "../db/constants.js";
 
-/** Every embedding on the platform comes from one 768-dimension model. */
-export const EMBEDDING_DIMENSIONS = 768;
+// Defined with the other facts SQL shares (src/db/constants.ts); exported here for the schema entry.
+export { EMBEDDING_DIMENSIONS };
 
 export const id = () => uuid("id").primaryKey().default(sql`uuid_generate_v4()`);
 
