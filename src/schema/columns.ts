@@ -19,7 +19,10 @@ export const embedding = () => vector("embedding", { dimensions: EMBEDDING_DIMEN
  * HNSW build parameters of processed_documents' embedding index (migration 0005), chosen from the
  * recall curve at 10k, 100k and 300k documents (bench/results/latest.json: scale_curve).
  */
-export const HNSW_BUILD = { m: 24, ef_construction: 128 } as const;
+// Strings, not numbers: drizzle-kit reads an index's reloptions back as strings ("m=24" → "24")
+// and compares them with the schema's values as JSON, so numbers would make push rebuild the index
+// on every run (test/drizzle-kit). Generated SQL is the same: WITH (m=24,ef_construction=128).
+export const HNSW_BUILD = { m: "24", ef_construction: "128" } as const;
 
 /**
  * The RLS context's user (sql/context/current_user_id.sql), the default owner of a new row: see
