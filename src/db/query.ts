@@ -22,6 +22,7 @@ export async function queryRows(db: Queryable, query: SQLWrapper | string): Prom
 /** What both drivers under a Queryable answer: a pg Pool, PoolClient or context gate, or a PGlite. */
 interface Driver {
   query(text: string, params: unknown[]): Promise<{ rows: Row[] }>;
+  query(config: { text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
 }
 
 /**
@@ -41,7 +42,11 @@ export function driverOf(db: Queryable): { driver: Driver; server: boolean } {
  */
 export async function queryText(db: Queryable, text: string, params: unknown[]): Promise<Row[]> {
   try {
-    return (await driverOf(db).driver.query(text, params)).rows;
+    const { driver, server } = driverOf(db);
+    // node-postgres: a config object always takes the extended protocol, one statement per
+    // query even with no parameters, so a text can never carry a second statement (a COMMIT)
+    // past a context's gate. PGlite's query takes (text, params) and is one statement anyway.
+    return (server ? await driver.query({ text, values: params }) : await driver.query(text, params)).rows;
   } catch (error) {
     throw toDatabaseError(error);
   }

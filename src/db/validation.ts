@@ -5,7 +5,12 @@ import { EMBEDDING_DIMENSIONS } from "./constants.js";
 /** The input rules every wrapper shares, so a limit or an embedding means the same everywhere. */
 export const uuidInput = z.uuid();
 export const embeddingInput = z
-  .array(z.number().finite(), { error: "embedding must be an array of numbers" })
+  .array(
+    // pgvector stores 4-byte floats: a JS number past float4's range (|x| > 3.4e38) is finite
+    // here but infinite there, and the server's refusal would abort the caller's transaction.
+    z.number().finite().refine((x) => Number.isFinite(Math.fround(x)), { error: "embedding values must fit a 4-byte float (|x| <= 3.4e38)" }),
+    { error: "embedding must be an array of numbers" },
+  )
   .length(EMBEDDING_DIMENSIONS, { error: `embedding must have exactly ${EMBEDDING_DIMENSIONS} dimensions` });
 export const limitInput = z.number().int().min(1).max(1000);
 export const similarityInput = z.number().min(0).max(1);

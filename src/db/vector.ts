@@ -10,7 +10,8 @@
  * compares both forms on the server. PGlite takes text parameters only: it gets the text form.
  *
  * The SQL must cast the parameter (`$1::vector`), which makes `vector` the parameter's type.
- * Call only with finite numbers (the wrappers validate first): vector_recv refuses NaN/Infinity.
+ * Call only with numbers float4 can hold (the wrappers validate first): vector_recv refuses NaN/Infinity,
+ * and writeFloatBE turns a finite number past float4's range into Infinity.
  */
 export function vectorParam(values: readonly number[], binary: boolean): Buffer | string {
   if (!binary) return JSON.stringify(values);
