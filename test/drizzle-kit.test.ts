@@ -61,7 +61,7 @@ describe("drizzle-kit push on a fully migrated database", () => {
 
   it("finds migrations_log exactly as the schema declares it (columns, identity, defaults, index, check)", async () => {
     // Only this table (and the enums, which the table filter does not cover): its pgTable
-    // (src/schema/migrations_log.ts) against the table 0000_bootstrap.sql created.
+    // (src/schema/migrations-log.ts) against the table 0000_bootstrap.sql created.
     const { migrationsLog, userRole, processingStatus, feedbackType, learningStyle, complexityLevel } = schema;
     const only = { migrationsLog, userRole, processingStatus, feedbackType, learningStyle, complexityLevel };
     expect(await push(only, ["migrations_log"])).toEqual([]);

@@ -94,7 +94,7 @@ const fill = (template: string) =>
     .replaceAll("$A_KEYWORD", a.tree.keyword.id)
     .replaceAll("$NEW", randomUUID());
 
-// Every user-owned table (src/schema/user_owned.ts): a table added there fails below until it has
+// Every user-owned table (src/schema/user-owned.ts): a table added there fails below until it has
 // an attack of its own.
 const TABLES = userOwnedTables.map((o) => getTableConfig(o.table).name);
 

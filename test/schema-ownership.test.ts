@@ -13,7 +13,7 @@ import { openTestDatabase, type TestDatabase } from "./support/database.js";
 import { pgErrorOf } from "./support/errors.js";
 import { createCourseTree, createUser } from "./support/fixtures.js";
 
-// src/schema/user_owned.ts lists the user-owned tables and how each gets its owner. Everything
+// src/schema/user-owned.ts lists the user-owned tables and how each gets its owner. Everything
 // else such a table needs is checked against that list here, so a table added without one of
 // them fails with a sentence naming what is missing.
 
@@ -178,7 +178,7 @@ describe("adding a user-owned table (a throwaway `flashcards`, child of chapters
     },
     (t) => [index("flashcards_user_id_idx").on(t.userId), ...ownerPolicies(t.userId)],
   );
-  // ... and in src/schema/user_owned.ts:
+  // ... and in src/schema/user-owned.ts:
   const entry: UserOwnedTable = { table: flashcards, owner: flashcards.userId, inherit: { from: chapters, copies: ["user_id", "course_id"] } };
   const registry = [...userOwnedTables, entry];
   const tables = [...schemaTables, flashcards];

@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const rows = (query: string) => queryRows(t.db, sql.raw(query));
-// The platform tables are the user-owned ones (src/schema/user_owned.ts); migrations_log is the other.
+// The platform tables are the user-owned ones (src/schema/user-owned.ts); migrations_log is the other.
 const platformTables = schema.userOwnedTables.map((o) => o.table);
 
 describe("enums", () => {

@@ -4,9 +4,9 @@ import { embedding, id, timestamps } from "./columns.js";
 import { inheritedCourseColumn, ownerColumn, ownerPolicies } from "./ownership.js";
 import { users } from "./users.js";
 import { courses } from "./courses.js";
-import { processedDocuments } from "./processed_documents.js";
+import { processedDocuments } from "./processed-documents.js";
 import { keywords } from "./keywords.js";
-import { userProgress } from "./user_progress.js";
+import { userProgress } from "./user-progress.js";
 
 export const chapters = pgTable(
   "chapters",

@@ -3,7 +3,7 @@ import { boolean, index, pgTable, text } from "drizzle-orm/pg-core";
 import { id, timestamps } from "./columns.js";
 import { ownerColumn, ownerPolicies } from "./ownership.js";
 import { users } from "./users.js";
-import { courseDocuments } from "./course_documents.js";
+import { courseDocuments } from "./course-documents.js";
 
 export const courses = pgTable(
   "courses",

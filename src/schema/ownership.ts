@@ -16,7 +16,7 @@ import { ADMIN_ROLE } from "../db/constants.js";
  *     ...
  *   }, (t) => [...ownerPolicies(t.userId)]);
  *
- * and one entry in userOwnedTables (user_owned.ts) saying where the owner comes from. The tests
+ * and one entry in userOwnedTables (user-owned.ts) saying where the owner comes from. The tests
  * in test/schema-ownership.test.ts check everything else a user-owned table needs against that
  * list: the inherit_owner trigger, FORCEd row-level security, the grants, the seed's load order.
  */

@@ -4,9 +4,9 @@ import { id, timestamps } from "./columns.js";
 import { userRole } from "./enums.js";
 import { ownerPolicies } from "./ownership.js";
 import { courses } from "./courses.js";
-import { userProfiles } from "./user_profiles.js";
-import { userProgress } from "./user_progress.js";
-import { userAnnotations } from "./user_annotations.js";
+import { userProfiles } from "./user-profiles.js";
+import { userProgress } from "./user-progress.js";
+import { userAnnotations } from "./user-annotations.js";
 
 export const users = pgTable(
   "users",

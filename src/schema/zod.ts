@@ -2,14 +2,14 @@ import { createInsertSchema, createSelectSchema, createUpdateSchema } from "driz
 import { z } from "zod";
 import { embeddingInput } from "../db/validation.js";
 import { chapters } from "./chapters.js";
-import { courseDocuments } from "./course_documents.js";
+import { courseDocuments } from "./course-documents.js";
 import { courses } from "./courses.js";
 import { keywords } from "./keywords.js";
-import { processedDocuments } from "./processed_documents.js";
+import { processedDocuments } from "./processed-documents.js";
 import { relationships } from "./relationships.js";
-import { userAnnotations } from "./user_annotations.js";
-import { userProfiles } from "./user_profiles.js";
-import { userProgress } from "./user_progress.js";
+import { userAnnotations } from "./user-annotations.js";
+import { userProfiles } from "./user-profiles.js";
+import { userProgress } from "./user-progress.js";
 import { users } from "./users.js";
 
 /*

@@ -4,7 +4,7 @@ import { id, timestamps } from "./columns.js";
 import { ownerColumn, ownerPolicies } from "./ownership.js";
 import { feedbackType } from "./enums.js";
 import { users } from "./users.js";
-import { processedDocuments } from "./processed_documents.js";
+import { processedDocuments } from "./processed-documents.js";
 import { chapters } from "./chapters.js";
 
 /** A learner's feedback on processing output: a concept map, an analogy, a chapter, or general. */

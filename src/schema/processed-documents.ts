@@ -5,7 +5,7 @@ import { inheritedCourseColumn, ownerColumn, ownerPolicies } from "./ownership.j
 import { complexityLevel } from "./enums.js";
 import { users } from "./users.js";
 import { courses } from "./courses.js";
-import { courseDocuments } from "./course_documents.js";
+import { courseDocuments } from "./course-documents.js";
 import { chapters } from "./chapters.js";
 
 /** A concept map as the processing workers emit it: nodes are keywords, edges relationships. */

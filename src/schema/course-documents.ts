@@ -5,7 +5,7 @@ import { ownerColumn, ownerPolicies } from "./ownership.js";
 import { processingStatus } from "./enums.js";
 import { users } from "./users.js";
 import { courses } from "./courses.js";
-import { processedDocuments } from "./processed_documents.js";
+import { processedDocuments } from "./processed-documents.js";
 
 /** An uploaded file and its place in the processing pipeline. */
 export const courseDocuments = pgTable(
