@@ -10,7 +10,7 @@ import { tlsConfig, type TlsOptions } from "./connection/tls.js";
 import { ConfigurationError } from "./db/errors.js";
 import * as schema from "./schema/index.js";
 
-export { resolveTarget, describeTarget, withDatabase, SSL_MODES, type ConnectionTarget, type SslMode, type Env } from "./connection/target.js";
+export { resolveTarget, describeTarget, withDatabase, type ConnectionTarget, type SslMode, type Env } from "./connection/target.js";
 export { DEFAULT_CA, type TlsOptions } from "./connection/tls.js";
 export type { IamAuthOptions } from "./connection/iam.js";
 export { POOL_DEFAULTS } from "./connection/pool.js";

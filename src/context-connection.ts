@@ -66,7 +66,7 @@ function refuseWhenClosed<S extends { prepareQuery: (...args: never[]) => unknow
  * top-level statement can (in a function or DO block COMMIT is refused inside a transaction
  * block); savepoint statements (ROLLBACK TO, RELEASE) and a redundant BEGIN do not.
  */
-export function endsTransaction(statement: string): boolean {
+function endsTransaction(statement: string): boolean {
   const code = statement.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, "").toLowerCase();
   if (/^(?:commit|end|abort)\b/.test(code) || /^prepare\s+transaction\b/.test(code)) return true;
   return /^rollback\b/.test(code) && !/^rollback(?:\s+(?:work|transaction))?\s+to\b/.test(code);

@@ -84,7 +84,7 @@ const TLS_VERIFY_CODES = new Set([
 ]);
 
 /** What a failed connect means for a person, or `undefined` to pass the error on unchanged. */
-export function connectionError(error: Error, target: ConnectionTarget, timeoutMillis?: number): ConnectionError | undefined {
+function connectionError(error: Error, target: ConnectionTarget, timeoutMillis?: number): ConnectionError | undefined {
   const code = (error as { code?: string }).code;
   const where = describeTarget(target);
   if (code && TLS_VERIFY_CODES.has(code)) {

@@ -164,11 +164,6 @@ export async function closeReplicas(primary: object): Promise<void> {
   await Promise.all(set.replicas.map((r) => (r.pool.ending ? undefined : r.pool.end())));
 }
 
-/** Whether `primary` (a pool) has replicas. */
-export function hasReplicas(primary: object): boolean {
-  return sets.has(primary);
-}
-
 /** A checked-out connection for a read-only context, in its open READ ONLY transaction, and where it came from. */
 export interface ReadCheckout {
   client: pg.PoolClient;

@@ -19,7 +19,7 @@ export interface DeclaredIndex {
  * The platform's tables, read from the Drizzle schema (src/schema/) rather than listed again,
  * so a table added there is inspected and health-checked without touching this folder.
  */
-export function platformTables(): PgTable[] {
+function platformTables(): PgTable[] {
   return (Object.values(schema) as unknown[]).filter((value): value is PgTable => is(value, PgTable));
 }
 

@@ -15,7 +15,7 @@ export interface ListOptions {
   limit?: number;
 }
 
-export const DEFAULT_LIMIT = 20;
+const DEFAULT_LIMIT = 20;
 
 export function limitOf(options: ListOptions | undefined): number {
   const limit = options?.limit ?? DEFAULT_LIMIT;

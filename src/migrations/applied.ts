@@ -10,9 +10,6 @@ export interface AppliedMigration {
   journalTime: number;
 }
 
-export const MIGRATIONS_SCHEMA = "drizzle";
-export const MIGRATIONS_TABLE = "__drizzle_migrations";
-
 /** Creates Drizzle's bookkeeping table exactly as Drizzle's own migrator does. */
 export async function ensureBookkeeping(db: Database): Promise<void> {
   await db.execute(sql`CREATE SCHEMA IF NOT EXISTS drizzle`);

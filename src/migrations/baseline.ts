@@ -29,7 +29,7 @@ export interface BaselineResult {
  * `applied_via` of the migrations_log rows a baseline writes: the migration is recorded as
  * applied (`direction` `up`, so status and verify treat it as any other) but was never run here.
  */
-export const BASELINE_APPLIED_VIA = "baseline";
+const BASELINE_APPLIED_VIA = "baseline";
 
 /**
  * Adopts a database whose schema was built without these migrations (by hand, by psql, by the

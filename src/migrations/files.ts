@@ -41,7 +41,7 @@ export const BREAKPOINT = "--> statement-breakpoint";
  */
 export const NO_TRANSACTION_MARKER = "-- sensa-db: no-transaction";
 
-export const isNonTransactional = (sql: string) => sql.split("\n").some((line) => line.trim() === NO_TRANSACTION_MARKER);
+const isNonTransactional = (sql: string) => sql.split("\n").some((line) => line.trim() === NO_TRANSACTION_MARKER);
 
 /**
  * The drizzle/ folder shipped with this package. Found by walking up from this module, because

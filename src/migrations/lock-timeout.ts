@@ -34,13 +34,13 @@ export interface LockTimeoutEvent {
  * 5 s: long enough for the row locks of ordinary short transactions (ms) to clear, short enough
  * that requests queued behind a waiting ALTER stall for at most that long per attempt.
  */
-export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
-export const DEFAULT_LOCK_RETRIES = 10;
-export const DEFAULT_RETRY_DELAY_MS = 1_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+const DEFAULT_LOCK_RETRIES = 10;
+const DEFAULT_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 30_000;
 
 /** SQLSTATE 55P03 lock_not_available: what a statement that reached lock_timeout fails with. */
-export function isLockTimeout(error: unknown): boolean {
+function isLockTimeout(error: unknown): boolean {
   let e: unknown = error;
   for (let depth = 0; typeof e === "object" && e !== null && depth < 10; depth++) {
     if ((e as { code?: unknown }).code === "55P03") return true;

@@ -14,7 +14,7 @@ const PLAIN_INDEX = /^CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY\b)(?:IF\s+NOT
 const withoutLeadingComments = (statement: string) => statement.replace(/^(\s*--[^\n]*\n)+/, "").trimStart();
 
 /** The index a `CREATE INDEX CONCURRENTLY` statement builds, as written (quoted if it was). */
-export function concurrentIndexName(statement: string): string | undefined {
+function concurrentIndexName(statement: string): string | undefined {
   return CONCURRENT_INDEX.exec(withoutLeadingComments(statement))?.[1];
 }
 

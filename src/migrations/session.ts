@@ -9,7 +9,7 @@ import * as schema from "../schema/index.js";
  * Runs `fn` on one database session (one pooled client, or the embedded database), so that an
  * advisory lock, session settings and the migration transaction all share a connection.
  */
-export async function withSession<T>(db: Database, fn: (session: Database) => Promise<T>): Promise<T> {
+async function withSession<T>(db: Database, fn: (session: Database) => Promise<T>): Promise<T> {
   if (isEmbedded(db)) return fn(db);
   const pool = db.$client as pg.Pool;
   const client = await pool.connect();
@@ -47,7 +47,7 @@ const poolOf = new WeakMap<Database, pg.Pool>();
  * then fails), and another client handed that connection would find the lock already its own. An
  * open transaction pins its server connection to us. So `fn` needs two connections at once.
  */
-export async function withMigrationLock<T>(session: Database, fn: () => Promise<T>): Promise<T> {
+async function withMigrationLock<T>(session: Database, fn: () => Promise<T>): Promise<T> {
   const pool = poolOf.get(session);
   if (!pool) return withSessionLock(session, fn);
   const holder = new pg.Client(pool.options);

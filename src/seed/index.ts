@@ -11,7 +11,7 @@ import { expectedRows, planSeed, type SeedOptions } from "./plan.js";
 import { inSeedTransaction, type SeedSession } from "./session.js";
 
 export { planSeed, expectedRows, type SeedOptions, type SeedPlan } from "./plan.js";
-export { INDEX_BUILD_SETTINGS, graphMemoryMB, type IndexBuildSettings } from "./indexes.js";
+export { graphMemoryMB, type IndexBuildSettings } from "./indexes.js";
 
 export interface SeedResult {
   rows: ReturnType<typeof expectedRows>;

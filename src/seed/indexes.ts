@@ -22,7 +22,7 @@ export interface VectorIndex {
  * 1GB/2 180 s, 2GB/2 149 s, following the machine's load more than the memory. PGlite's
  * WebAssembly heap is smaller, and it has no parallel workers.
  */
-export const INDEX_BUILD_SETTINGS = {
+const INDEX_BUILD_SETTINGS = {
   server: { parallelWorkers: 2, minMB: 64, maxMB: 4096 },
   embedded: { parallelWorkers: 0, minMB: 64, maxMB: 512 },
   bytesPerDimension: 4,

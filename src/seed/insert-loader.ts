@@ -63,7 +63,7 @@ export class InsertLoader implements Loader {
  * take the same path) and is cast back per row. Columns, types and value mapping come from the
  * Drizzle table definition.
  */
-export function unnestInsert(table: PgTable, rows: Array<Record<string, unknown>>): SQL {
+function unnestInsert(table: PgTable, rows: Array<Record<string, unknown>>): SQL {
   const config = getTableConfig(table);
   const columns = Object.keys(rows[0] ?? {}).map((key, i) => {
     const column = (table as unknown as Record<string, PgColumn>)[key]!;

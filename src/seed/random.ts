@@ -90,7 +90,7 @@ function normaliseInPlace(v: number[]): number[] {
   return v;
 }
 
-export function normalise(v: number[]): number[] {
+function normalise(v: number[]): number[] {
   let sum = 0;
   for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
   const n = Math.sqrt(sum);
