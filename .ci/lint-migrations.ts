@@ -6,10 +6,15 @@
 import { parseArgs } from "node:util";
 import { formatFinding, lintMigrations } from "../src/migrations/lint.js";
 
-const { values } = parseArgs({ options: { all: { type: "boolean", default: false }, "migrations-folder": { type: "string" } } });
+const { values } = parseArgs({
+  options: { all: { type: "boolean", default: false }, "migrations-folder": { type: "string" } },
+});
 const result = lintMigrations({ all: values.all, migrationsFolder: values["migrations-folder"] });
 for (const f of result.findings) console.log(formatFinding(f));
-for (const s of result.stale) console.log(`note: accepted finding no longer reported, remove it from .ci/squawk-accepted.json: ${s.migration}:${s.line} ${s.rule}`);
+for (const s of result.stale)
+  console.log(
+    `note: accepted finding no longer reported, remove it from .ci/squawk-accepted.json: ${s.migration}:${s.line} ${s.rule}`,
+  );
 console.log(
   `squawk: ${result.linted.length} migration(s) linted (${result.linted.join(", ") || "none newer than production"}), ${result.findings.length} finding(s) to fix, ${result.accepted} accepted`,
 );

@@ -1,5 +1,17 @@
 import { sql } from "drizzle-orm";
-import { closeDb, createDb, replicaStats, findSimilarDocuments, getCourseStats, searchKeywords, withAdmin, withDatabase, withUserContext, type ConnectionTarget, type Database } from "../src/index.js";
+import {
+  closeDb,
+  createDb,
+  replicaStats,
+  findSimilarDocuments,
+  getCourseStats,
+  searchKeywords,
+  withAdmin,
+  withDatabase,
+  withUserContext,
+  type ConnectionTarget,
+  type Database,
+} from "../src/index.js";
 import { queryRows } from "../src/db/query.js";
 import { SUBJECTS } from "../src/seed/vocabulary.js";
 import { round } from "./timing.js";
@@ -39,27 +51,56 @@ export async function concurrencySuite(
   log: (s: string) => void,
 ): Promise<ConcurrencyRow[]> {
   const rows = await withAdmin(db, (tx) =>
-    queryRows(tx, sql`SELECT c.user_id, c.id AS course_id, d.embedding::text AS e FROM courses c
-      JOIN processed_documents d ON d.course_id = c.id ORDER BY md5(c.id::text) LIMIT 200`),
+    queryRows(
+      tx,
+      sql`SELECT c.user_id, c.id AS course_id, d.embedding::text AS e FROM courses c
+      JOIN processed_documents d ON d.course_id = c.id ORDER BY md5(c.id::text) LIMIT 200`,
+    ),
   );
-  const samples: Sample[] = rows.map((r) => ({ userId: String(r.user_id), courseId: String(r.course_id), embedding: JSON.parse(String(r.e)) as number[] }));
+  const samples: Sample[] = rows.map((r) => ({
+    userId: String(r.user_id),
+    courseId: String(r.course_id),
+    embedding: JSON.parse(String(r.e)) as number[],
+  }));
   const terms = SUBJECTS.flatMap((s) => s.terms);
 
   const open = (t: ConnectionTarget, replicaUrls: string[] = []) =>
-    createDb({ target: withDatabase(t, targets.database), replicaUrls, applicationName: "sensa bench concurrency", pool: { max: 16 } });
-  const dbs: Array<{ name: string; db: Database; readOnly: boolean }> = [{ name: "primary", db: open(targets.primary), readOnly: false }];
+    createDb({
+      target: withDatabase(t, targets.database),
+      replicaUrls,
+      applicationName: "sensa bench concurrency",
+      pool: { max: 16 },
+    });
+  const dbs: Array<{ name: string; db: Database; readOnly: boolean }> = [
+    { name: "primary", db: open(targets.primary), readOnly: false },
+  ];
   if (targets.pooler) dbs.push({ name: "pgbouncer", db: open(targets.pooler), readOnly: false });
   // Read-only contexts, routed to the replica by replicaUrls (writes would still go to the primary).
-  if (targets.replica) dbs.push({ name: "replica", db: open(targets.primary, [targetUrl(withDatabase(targets.replica, targets.database))]), readOnly: true });
+  if (targets.replica)
+    dbs.push({
+      name: "replica",
+      db: open(targets.primary, [targetUrl(withDatabase(targets.replica, targets.database))]),
+      readOnly: true,
+    });
 
   const mix = (db: Database, readOnly: boolean) => (i: number) => {
     const s = samples[i % samples.length]!;
     const options = { readOnly };
     switch (i % 3) {
       case 0:
-        return withUserContext(db, s.userId, (tx) => findSimilarDocuments(tx, { embedding: s.embedding, limit: 10, threshold: 0.5 }), options);
+        return withUserContext(
+          db,
+          s.userId,
+          (tx) => findSimilarDocuments(tx, { embedding: s.embedding, limit: 10, threshold: 0.5 }),
+          options,
+        );
       case 1:
-        return withUserContext(db, s.userId, (tx) => searchKeywords(tx, { courseId: s.courseId, query: terms[i % terms.length]!, limit: 20 }), options);
+        return withUserContext(
+          db,
+          s.userId,
+          (tx) => searchKeywords(tx, { courseId: s.courseId, query: terms[i % terms.length]!, limit: 20 }),
+          options,
+        );
       default:
         return withUserContext(db, s.userId, (tx) => getCourseStats(tx, { courseId: s.courseId }), options);
     }
@@ -69,7 +110,9 @@ export async function concurrencySuite(
       db,
       async (tx) => {
         await tx.execute(sql`SET LOCAL hnsw.ef_search = 40`);
-        return tx.execute(sql`SELECT id FROM processed_documents ORDER BY embedding <=> ${JSON.stringify(samples[i % samples.length]!.embedding)}::vector LIMIT 10`);
+        return tx.execute(
+          sql`SELECT id FROM processed_documents ORDER BY embedding <=> ${JSON.stringify(samples[i % samples.length]!.embedding)}::vector LIMIT 10`,
+        );
       },
       { readOnly },
     );
@@ -120,16 +163,22 @@ async function runAt(clients: number, op: (i: number) => Promise<unknown>) {
 }
 
 function targetUrl(t: ConnectionTarget): string {
-  const auth = t.password ? `${encodeURIComponent(t.user)}:${encodeURIComponent(t.password)}` : encodeURIComponent(t.user);
+  const auth = t.password
+    ? `${encodeURIComponent(t.user)}:${encodeURIComponent(t.password)}`
+    : encodeURIComponent(t.user);
   return `postgres://${auth}@${t.host}:${t.port}/${encodeURIComponent(t.database)}`;
 }
 
 /** The table printed after a run: one line per target, workload and client count. */
 export function printConcurrency(rows: ConcurrencyRow[], recallAt10: number | undefined): void {
   const w = Math.max(...rows.map((r) => `${r.target}  ${r.workload}`.length));
-  console.log(`\n${"concurrency".padEnd(w)}  ${"clients".padStart(7)}  ${"qps".padStart(8)}  ${"p50 ms".padStart(8)}  ${"p99 ms".padStart(8)}  ${"recall@10".padStart(9)}`);
+  console.log(
+    `\n${"concurrency".padEnd(w)}  ${"clients".padStart(7)}  ${"qps".padStart(8)}  ${"p50 ms".padStart(8)}  ${"p99 ms".padStart(8)}  ${"recall@10".padStart(9)}`,
+  );
   for (const r of rows) {
     const recall = r.workload.startsWith("global") && recallAt10 !== undefined ? String(recallAt10) : "";
-    console.log(`${`${r.target}  ${r.workload}`.padEnd(w)}  ${String(r.clients).padStart(7)}  ${String(r.qps).padStart(8)}  ${String(r.p50_ms).padStart(8)}  ${String(r.p99_ms).padStart(8)}  ${recall.padStart(9)}`);
+    console.log(
+      `${`${r.target}  ${r.workload}`.padEnd(w)}  ${String(r.clients).padStart(7)}  ${String(r.qps).padStart(8)}  ${String(r.p50_ms).padStart(8)}  ${String(r.p99_ms).padStart(8)}  ${recall.padStart(9)}`,
+    );
   }
 }

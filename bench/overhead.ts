@@ -3,7 +3,14 @@ import pg from "pg";
 import pgvector from "pgvector";
 import { drizzle } from "drizzle-orm/node-postgres";
 import * as schema from "../src/schema/index.js";
-import { isEmbedded, searchKeywords, findSimilarDocuments, withAdmin, withUserContext, type Database } from "../src/index.js";
+import {
+  isEmbedded,
+  searchKeywords,
+  findSimilarDocuments,
+  withAdmin,
+  withUserContext,
+  type Database,
+} from "../src/index.js";
 import { queryRows } from "../src/db/query.js";
 import { measure, round, summarise } from "./timing.js";
 
@@ -14,23 +21,35 @@ import { measure, round, summarise } from "./timing.js";
  *   the equivalent explicit filter as a role that bypasses RLS (the superuser session);
  * - wrappers: the typed, validated wrapper vs the same SQL sent with plain pg.
  */
-export async function overheadSuite(db: Database, bypass: Database, options: { queries: number; log: (s: string) => void }) {
+export async function overheadSuite(
+  db: Database,
+  bypass: Database,
+  options: { queries: number; log: (s: string) => void },
+) {
   const samples = await withAdmin(db, (tx) =>
-    queryRows(tx, sql`SELECT user_id, course_id, embedding::text AS embedding FROM processed_documents ORDER BY id LIMIT ${options.queries}`),
+    queryRows(
+      tx,
+      sql`SELECT user_id, course_id, embedding::text AS embedding FROM processed_documents ORDER BY id LIMIT ${options.queries}`,
+    ),
   );
   const user = (i: number) => String(samples[i % samples.length]!.user_id);
   const course = (i: number) => String(samples[i % samples.length]!.course_id);
 
   // Each pair: the query as a user under RLS, and its equivalent with the filter spelled out.
   const pairs = {
-    my_courses: [sql`SELECT id, title FROM courses`, (i: number) => sql`SELECT id, title FROM courses WHERE user_id = ${user(i)}::uuid`],
+    my_courses: [
+      sql`SELECT id, title FROM courses`,
+      (i: number) => sql`SELECT id, title FROM courses WHERE user_id = ${user(i)}::uuid`,
+    ],
     my_course_keywords: [
       (i: number) => sql`SELECT id, term FROM keywords WHERE course_id = ${course(i)}::uuid`,
-      (i: number) => sql`SELECT id, term FROM keywords WHERE course_id = ${course(i)}::uuid AND user_id = ${user(i)}::uuid`,
+      (i: number) =>
+        sql`SELECT id, term FROM keywords WHERE course_id = ${course(i)}::uuid AND user_id = ${user(i)}::uuid`,
     ],
     my_documents_by_status: [
       sql`SELECT processing_status, count(*) FROM course_documents GROUP BY 1`,
-      (i: number) => sql`SELECT processing_status, count(*) FROM course_documents WHERE user_id = ${user(i)}::uuid GROUP BY 1`,
+      (i: number) =>
+        sql`SELECT processing_status, count(*) FROM course_documents WHERE user_id = ${user(i)}::uuid GROUP BY 1`,
     ],
   } as const;
 
@@ -61,7 +80,12 @@ export async function overheadSuite(db: Database, bypass: Database, options: { q
   try {
     const raw = async (text: string, params: unknown[]) => {
       if (plain) return (await plain.query(text, params)).rows;
-      return (await (db.$client as unknown as { query: (t: string, p: unknown[]) => Promise<{ rows: unknown[] }> }).query(text, params)).rows;
+      return (
+        await (db.$client as unknown as { query: (t: string, p: unknown[]) => Promise<{ rows: unknown[] }> }).query(
+          text,
+          params,
+        )
+      ).rows;
     };
     // Parsed once: only the wrapper's own work and the query are timed, on both sides.
     const embeddings = samples.map((s) => JSON.parse(String(s.embedding)) as number[]);
@@ -72,7 +96,12 @@ export async function overheadSuite(db: Database, bypass: Database, options: { q
       find_similar_documents: await pairedCost(
         n,
         (i) => findSimilarDocuments(wrapperDb, { embedding: embedding(i), limit: 10, threshold: 0.5 }),
-        (i) => raw("SELECT * FROM find_similar_documents($1::vector, $2::integer, $3::double precision)", [pgvector.toSql(embedding(i)), 10, 0.5]),
+        (i) =>
+          raw("SELECT * FROM find_similar_documents($1::vector, $2::integer, $3::double precision)", [
+            pgvector.toSql(embedding(i)),
+            10,
+            0.5,
+          ]),
       ),
       search_keywords: await pairedCost(
         n,
@@ -101,7 +130,11 @@ export async function overheadSuite(db: Database, bypass: Database, options: { q
  * keeping each back-to-back pair, whose difference's median is the fixed cost; steadier than the
  * difference of two p50s when the machine's load drifts during the run.
  */
-async function pairedCost(samples: number, wrapper: (i: number) => Promise<unknown>, plain: (i: number) => Promise<unknown>) {
+async function pairedCost(
+  samples: number,
+  wrapper: (i: number) => Promise<unknown>,
+  plain: (i: number) => Promise<unknown>,
+) {
   for (let i = 0; i < 20; i++) {
     await wrapper(i);
     await plain(i);

@@ -11,7 +11,8 @@ const file = process.argv[2] ?? "bench/results/latest.json";
 // The run's report: a deep record of numbers and strings (bench/run.ts), read loosely on purpose.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const r: any = JSON.parse(readFileSync(file, "utf8"));
-const ms = (n: number | undefined | null) => (n == null ? "–" : n >= 100 ? `${Math.round(n)} ms` : n >= 10 ? `${n.toFixed(1)} ms` : `${n.toFixed(2)} ms`);
+const ms = (n: number | undefined | null) =>
+  n == null ? "–" : n >= 100 ? `${Math.round(n)} ms` : n >= 10 ? `${n.toFixed(1)} ms` : `${n.toFixed(2)} ms`;
 const x = (n: number | undefined | null, d = 2) => (n == null ? "–" : `${n.toFixed(d)}x`);
 const f = (n: number | undefined | null, d = 3) => (n == null ? "–" : n.toFixed(d));
 const int = (n: number | undefined | null) => (n == null ? "–" : Math.round(n).toLocaleString("en-US"));
@@ -20,7 +21,9 @@ const t = v.threshold;
 const curve: Array<Record<string, any>> = r.scale_curve ?? [];
 const at = (docs: number) => curve.find((c) => c.documents === docs);
 const c300 = at(300_000);
-const rlsPairs = Object.entries(r.rls).filter(([, p]) => p && typeof p === "object" && "ratio" in (p as object)) as Array<[string, any]>;
+const rlsPairs = Object.entries(r.rls).filter(
+  ([, p]) => p && typeof p === "object" && "ratio" in (p as object),
+) as Array<[string, any]>;
 const efs = v.ef_search_tradeoff as Array<{ ef_search: number; recall_at_10: number; p50_ms: number }>;
 const ef = (n: number) => efs.find((e) => e.ef_search === n);
 const scales = curve.map((c) => `${c.documents / 1000}k`).join(", ");
@@ -70,7 +73,14 @@ ${curve
   )
   .join("\n")}
 
-Recall by ef_search: ${curve.map((c) => `${c.documents / 1000}k ${Object.entries(c.recall_by_ef_search).map(([e, rec]) => `${e}: ${f(rec as number)}`).join(", ")}`).join("; ")}.
+Recall by ef_search: ${curve
+  .map(
+    (c) =>
+      `${c.documents / 1000}k ${Object.entries(c.recall_by_ef_search)
+        .map(([e, rec]) => `${e}: ${f(rec as number)}`)
+        .join(", ")}`,
+  )
+  .join("; ")}.
 `);
 
 out.push(`What the numbers say. HNSW pays off from about 10k documents. **Misses cost what hits cost**:

@@ -18,19 +18,31 @@ import { round, summarise } from "./timing.js";
  * statement: parse, rewrite, plan and run, no client round trip), so what the policy costs is
  * seen without the network and the client's scheduling.
  */
-export async function rlsSuite(db: Database, superuser: pg.ClientConfig, options: { samples: number; log: (s: string) => void }) {
-  const [sample] = await withAdmin(db, (tx) => queryRows(tx, sql`SELECT c.user_id, c.id AS course_id FROM courses c ORDER BY c.id LIMIT 1`));
+export async function rlsSuite(
+  db: Database,
+  superuser: pg.ClientConfig,
+  options: { samples: number; log: (s: string) => void },
+) {
+  const [sample] = await withAdmin(db, (tx) =>
+    queryRows(tx, sql`SELECT c.user_id, c.id AS course_id FROM courses c ORDER BY c.id LIMIT 1`),
+  );
   const user = String(sample!.user_id);
   const course = String(sample!.course_id);
   const pairs: Record<string, { rls: [string, unknown[]]; explicit: [string, unknown[]] }> = {
-    my_courses: { rls: ["SELECT id, title FROM courses", []], explicit: ["SELECT id, title FROM courses WHERE user_id = $1::uuid", [user]] },
+    my_courses: {
+      rls: ["SELECT id, title FROM courses", []],
+      explicit: ["SELECT id, title FROM courses WHERE user_id = $1::uuid", [user]],
+    },
     my_course_keywords: {
       rls: ["SELECT id, term FROM keywords WHERE course_id = $1::uuid", [course]],
       explicit: ["SELECT id, term FROM keywords WHERE course_id = $1::uuid AND user_id = $2::uuid", [course, user]],
     },
     my_documents_by_status: {
       rls: ["SELECT processing_status, count(*) FROM course_documents GROUP BY 1", []],
-      explicit: ["SELECT processing_status, count(*) FROM course_documents WHERE user_id = $1::uuid GROUP BY 1", [user]],
+      explicit: [
+        "SELECT processing_status, count(*) FROM course_documents WHERE user_id = $1::uuid GROUP BY 1",
+        [user],
+      ],
     },
   };
 
@@ -42,16 +54,26 @@ export async function rlsSuite(db: Database, superuser: pg.ClientConfig, options
   try {
     await asUser.query("BEGIN");
     // As withUserContext sets it: the user, the pinned search_path, then the app's role.
-    await asUser.query("SELECT set_config('app.current_user_id', $1, true), set_config('search_path', 'public, pg_temp', true), set_config('role', 'sensa_app', true)", [user]);
+    await asUser.query(
+      "SELECT set_config('app.current_user_id', $1, true), set_config('search_path', 'public, pg_temp', true), set_config('role', 'sensa_app', true)",
+      [user],
+    );
     await bypass.query("BEGIN");
-    const query = (c: pg.Client, [text, values]: [string, unknown[]]) => c.query({ text, values, queryMode: "extended" } as pg.QueryConfig);
+    const query = (c: pg.Client, [text, values]: [string, unknown[]]) =>
+      c.query({ text, values, queryMode: "extended" } as pg.QueryConfig);
     for (const [name, pair] of Object.entries(pairs)) {
       options.log(`rls: ${name}`);
       const [a, b] = [await query(asUser, pair.rls), await query(bypass, pair.explicit)];
-      if (a.rowCount !== b.rowCount) throw new Error(`rls ${name}: ${a.rowCount} rows under RLS, ${b.rowCount} with the explicit filter`);
+      if (a.rowCount !== b.rowCount)
+        throw new Error(`rls ${name}: ${a.rowCount} rows under RLS, ${b.rowCount} with the explicit filter`);
       const plan = async (c: pg.Client, [text, values]: [string, unknown[]]) =>
-        (await c.query({ text: `EXPLAIN (COSTS OFF) ${text}`, values, queryMode: "extended" } as pg.QueryConfig)).rows.map((r) => String(r["QUERY PLAN"]));
-      const plans = { with_rls: await plan(asUser, pair.rls), bypass_explicit_filter: await plan(bypass, pair.explicit) };
+        (
+          await c.query({ text: `EXPLAIN (COSTS OFF) ${text}`, values, queryMode: "extended" } as pg.QueryConfig)
+        ).rows.map((r) => String(r["QUERY PLAN"]));
+      const plans = {
+        with_rls: await plan(asUser, pair.rls),
+        bypass_explicit_filter: await plan(bypass, pair.explicit),
+      };
       for (let i = 0; i < 200; i++) {
         await query(asUser, pair.rls);
         await query(bypass, pair.explicit);
@@ -80,7 +102,11 @@ export async function rlsSuite(db: Database, superuser: pg.ClientConfig, options
     await asUser.end();
     await bypass.end();
   }
-  const measured = Object.values(results) as Array<{ ratio: number; overhead_us: number; server_side: { overhead_us: number } }>;
+  const measured = Object.values(results) as Array<{
+    ratio: number;
+    overhead_us: number;
+    server_side: { overhead_us: number };
+  }>;
   return {
     ...results,
     overhead_ratio: Math.max(...measured.map((m) => m.ratio)),
@@ -96,9 +122,15 @@ export async function rlsSuite(db: Database, superuser: pg.ClientConfig, options
  * clock_timestamp() around each; the p50s of both. The bypass connection's transaction is used,
  * and its role put back after.
  */
-async function serverSide(c: pg.Client, pair: { rls: [string, unknown[]]; explicit: [string, unknown[]] }, user: string, samples: number) {
+async function serverSide(
+  c: pg.Client,
+  pair: { rls: [string, unknown[]]; explicit: [string, unknown[]] },
+  user: string,
+  samples: number,
+) {
   // Both statements take the same two uuid parameters ($1 course or user, $2 user) inside the loop.
-  const bind = ([text, values]: [string, unknown[]]) => text.replace(/\$(\d)/g, (_, n: string) => (values[Number(n) - 1] === user ? "$2" : "$1"));
+  const bind = ([text, values]: [string, unknown[]]) =>
+    text.replace(/\$(\d)/g, (_, n: string) => (values[Number(n) - 1] === user ? "$2" : "$1"));
   const args = [pair.rls, pair.explicit].flatMap(([, v]) => v).find((v) => v !== user) ?? user;
   await c.query("SAVEPOINT rls_server_side");
   try {
@@ -124,10 +156,22 @@ async function serverSide(c: pg.Client, pair: { rls: [string, unknown[]]; explic
         RETURN QUERY SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ta) x), (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(tb) x);
       END $f$`);
     // EXECUTE ... INTO takes the first row; wrapping in count(*) reads every row, as the client does.
-    const wrap = (text: string) => `SELECT count(*) FROM (${text}) s WHERE $1::uuid IS NOT NULL OR $2::uuid IS NOT NULL`;
-    const { rows } = await c.query("SELECT * FROM pg_temp.rls_pair($1, $2, $3, $4, $5)", [wrap(bind(pair.rls)), wrap(bind(pair.explicit)), args, user, samples]);
+    const wrap = (text: string) =>
+      `SELECT count(*) FROM (${text}) s WHERE $1::uuid IS NOT NULL OR $2::uuid IS NOT NULL`;
+    const { rows } = await c.query("SELECT * FROM pg_temp.rls_pair($1, $2, $3, $4, $5)", [
+      wrap(bind(pair.rls)),
+      wrap(bind(pair.explicit)),
+      args,
+      user,
+      samples,
+    ]);
     const { a, b } = rows[0] as { a: number; b: number };
-    return { with_rls_us: round(a, 1), bypass_explicit_filter_us: round(b, 1), ratio: round(a / b, 3), overhead_us: round(a - b, 1) };
+    return {
+      with_rls_us: round(a, 1),
+      bypass_explicit_filter_us: round(b, 1),
+      ratio: round(a / b, 3),
+      overhead_us: round(a - b, 1),
+    };
   } finally {
     await c.query("ROLLBACK TO SAVEPOINT rls_server_side");
   }

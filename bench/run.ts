@@ -17,7 +17,15 @@ import { arch, cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { closeDb, connectionConfig, createDb, migrate, resolveTarget, withDatabase, type Database } from "../src/index.js";
+import {
+  closeDb,
+  connectionConfig,
+  createDb,
+  migrate,
+  resolveTarget,
+  withDatabase,
+  type Database,
+} from "../src/index.js";
 import { createEmbeddedDb } from "../src/embedded.js";
 import { queryRows } from "../src/db/query.js";
 import { seed } from "../src/seed/index.js";
@@ -53,7 +61,8 @@ const adminUrl = values.url ?? process.env.BENCH_DATABASE_URL;
 const adminTarget = adminUrl ? resolveTarget({ url: adminUrl, env: process.env }) : undefined;
 const backend = adminTarget ? "postgresql" : "embedded";
 const scaleNames = (values.scales ?? values.scale ?? (adminTarget ? "10k,100k,300k" : "10k")).split(",");
-for (const name of scaleNames) if (!SCALES[name]) throw new Error(`--scales takes ${Object.keys(SCALES).join(", ")}, comma-separated`);
+for (const name of scaleNames)
+  if (!SCALES[name]) throw new Error(`--scales takes ${Object.keys(SCALES).join(", ")}, comma-separated`);
 const scales = scaleNames.map((name) => ({ name, documents: SCALES[name]! })).sort((a, b) => a.documents - b.documents);
 const main = scales.find((s) => s.documents === 100_000) ?? scales.at(-1)!;
 const smallest = scales[0]!;
@@ -71,7 +80,11 @@ async function openDatabase(): Promise<{ db: Database; close: () => Promise<void
   await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   await admin.query(`CREATE DATABASE "${database}"`);
   await admin.end();
-  const db = createDb({ target: withDatabase(adminTarget, database), applicationName: "sensa bench", pool: { max: 2 } });
+  const db = createDb({
+    target: withDatabase(adminTarget, database),
+    applicationName: "sensa bench",
+    pool: { max: 2 },
+  });
   return { db, close: () => closeDb(db) };
 }
 
@@ -92,12 +105,23 @@ for (const scale of scales) {
       await db.execute(sql`DROP INDEX IF EXISTS keywords_embedding_idx`);
     }
     log(`${scale.name}: migrated in ${migrateMs.toFixed(0)} ms; seeding ${scale.documents} documents`);
-    const seedResult = await seed(db, benchSeedOptions(scale.documents), (done, total) => process.stderr.write(`\r  seeding ${done}/${total}`));
+    const seedResult = await seed(db, benchSeedOptions(scale.documents), (done, total) =>
+      process.stderr.write(`\r  seeding ${done}/${total}`),
+    );
     process.stderr.write("\n");
     const docsBuild = seedResult.index?.indexes.find((i) => i.name === "processed_documents_embedding_idx");
-    log(`${scale.name}: seeded ${seedResult.totalRows} rows in ${seedResult.seconds.toFixed(1)} s (load ${seedResult.load.seconds.toFixed(1)} s, HNSW ${seedResult.indexSeconds.toFixed(1)} s)`);
+    log(
+      `${scale.name}: seeded ${seedResult.totalRows} rows in ${seedResult.seconds.toFixed(1)} s (load ${seedResult.load.seconds.toFixed(1)} s, HNSW ${seedResult.indexSeconds.toFixed(1)} s)`,
+    );
 
-    const vector = await vectorSuite(db, { seed: 2026, queries, log, buildSeconds: docsBuild?.seconds, halfvec: scale.documents >= 100_000, threshold: true });
+    const vector = await vectorSuite(db, {
+      seed: 2026,
+      queries,
+      log,
+      buildSeconds: docsBuild?.seconds,
+      halfvec: scale.documents >= 100_000,
+      threshold: true,
+    });
     curve.push({
       documents: scale.documents,
       ...vector.index_parameters,
@@ -108,7 +132,16 @@ for (const scale of scales) {
       hnsw_index_mib: vector.hnsw_index_mib,
       hnsw_build_seconds: vector.hnsw_build_seconds,
       recall_by_ef_search: Object.fromEntries(vector.ef_search_tradeoff.map((e) => [e.ef_search, e.recall_at_10])),
-      ...(vector.halfvec ? { halfvec: { recall_at_10: vector.halfvec.recall_at_10, hnsw_p50_ms: vector.halfvec.hnsw.p50_ms, index_mib: vector.halfvec.index_mib, build_seconds: vector.halfvec.build_seconds } } : {}),
+      ...(vector.halfvec
+        ? {
+            halfvec: {
+              recall_at_10: vector.halfvec.recall_at_10,
+              hnsw_p50_ms: vector.halfvec.hnsw.p50_ms,
+              index_mib: vector.halfvec.index_mib,
+              build_seconds: vector.halfvec.build_seconds,
+            },
+          }
+        : {}),
       ...(vector.threshold ? { miss_to_hit_ratio: vector.threshold.miss_to_hit_ratio } : {}),
     });
     perScale[scale.name] = { vector, seed: seedResult };
@@ -118,15 +151,28 @@ for (const scale of scales) {
 
     const search = await searchSuite(db, { queries, keywords1m: values["keywords-1m"]!, log });
     const rls = adminTarget
-      ? await rlsSuite(db, connectionConfig(withDatabase(adminTarget, database), { applicationName: "sensa bench rls" }), { samples: Number(values["rls-samples"]), log })
+      ? await rlsSuite(
+          db,
+          connectionConfig(withDatabase(adminTarget, database), { applicationName: "sensa bench rls" }),
+          { samples: Number(values["rls-samples"]), log },
+        )
       : (await overheadSuite(db, db, { queries, log })).rls;
     const concurrency = adminTarget && !values["no-concurrency"] ? await runConcurrency(db) : undefined;
-    const [version] = await queryRows(db, sql`SELECT version() AS v, current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('maintenance_work_mem') AS maintenance_work_mem, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector`);
+    const [version] = await queryRows(
+      db,
+      sql`SELECT version() AS v, current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('maintenance_work_mem') AS maintenance_work_mem, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector`,
+    );
     report = {
       date: new Date().toISOString(),
       backend,
       scale: { documents: scale.documents, keywords: search.keywords_total },
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 1024 ** 3), arch: arch(), node: process.version },
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        memory_gib: Math.round(totalmem() / 1024 ** 3),
+        arch: arch(),
+        node: process.version,
+      },
       postgres: version,
       migrate: { empty_database_ms: Math.round(migrateMs) },
       seed: {
@@ -177,11 +223,13 @@ const full: Record<string, unknown> = {
 };
 printTable(full);
 const concurrency = full.concurrency as Parameters<typeof printConcurrency>[0] | undefined;
-if (concurrency) printConcurrency(concurrency, mainVector.ef_search_tradeoff.find((h) => h.ef_search === 40)?.recall_at_10);
+if (concurrency)
+  printConcurrency(concurrency, mainVector.ef_search_tradeoff.find((h) => h.ef_search === 40)?.recall_at_10);
 const stamp = String(full.date).slice(0, 10);
 const file = `bench/results/${stamp}-${backend}-${scales.map((s) => s.name).join("-")}.json`;
 writeFileSync(file, JSON.stringify(full, null, 2) + "\n");
-if (backend === "postgresql" && perScale["100k"] && perScale["300k"]) writeFileSync("bench/results/latest.json", JSON.stringify(full, null, 2) + "\n");
+if (backend === "postgresql" && perScale["100k"] && perScale["300k"])
+  writeFileSync("bench/results/latest.json", JSON.stringify(full, null, 2) + "\n");
 log(`wrote ${file}`);
 
 /** Latency measurements as one table (p50, p95, qps), then the single figures. */
@@ -192,14 +240,18 @@ function printTable(r: Record<string, unknown>) {
     if (v && typeof v === "object" && !Array.isArray(v)) {
       if ("p50_ms" in v) latencies.push([prefix, v as Record<string, number>]);
       else for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(`${prefix}[${(x as { ef_search?: number }).ef_search ?? i}]`, x));
+    } else if (Array.isArray(v))
+      v.forEach((x, i) => walk(`${prefix}[${(x as { ef_search?: number }).ef_search ?? i}]`, x));
     else figures.push([prefix, String(v)]);
   };
   walk("", r);
   const w = Math.max(...latencies.map(([k]) => k.length), ...figures.map(([k]) => k.length));
   const num = (n: number | undefined) => (n === undefined ? "" : String(n)).padStart(9);
-  console.log(`${"measurement".padEnd(w)}  ${"p50 ms".padStart(9)}  ${"p95 ms".padStart(9)}  ${"qps".padStart(9)}  ${"recall@10".padStart(9)}`);
-  for (const [k, l] of latencies) console.log(`${k.padEnd(w)}  ${num(l.p50_ms)}  ${num(l.p95_ms)}  ${num(l.qps)}  ${num(l.recall_at_10)}`);
+  console.log(
+    `${"measurement".padEnd(w)}  ${"p50 ms".padStart(9)}  ${"p95 ms".padStart(9)}  ${"qps".padStart(9)}  ${"recall@10".padStart(9)}`,
+  );
+  for (const [k, l] of latencies)
+    console.log(`${k.padEnd(w)}  ${num(l.p50_ms)}  ${num(l.p95_ms)}  ${num(l.qps)}  ${num(l.recall_at_10)}`);
   console.log("");
   for (const [k, v] of figures) console.log(`${k.padEnd(w)}  ${v}`);
 }
@@ -211,10 +263,13 @@ async function runConcurrency(db: Database) {
   if (replica) {
     // The replica must have replayed the seeding before it is measured.
     const [{ lsn } = { lsn: "0/0" }] = await queryRows(db, sql`SELECT pg_current_wal_lsn()::text AS lsn`);
-    const client = new pg.Client(connectionConfig(withDatabase(replica, "postgres"), { applicationName: "sensa bench" }));
+    const client = new pg.Client(
+      connectionConfig(withDatabase(replica, "postgres"), { applicationName: "sensa bench" }),
+    );
     await client.connect();
     try {
-      while (!(await client.query("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok", [lsn])).rows[0].ok) await new Promise((r) => setTimeout(r, 200));
+      while (!(await client.query("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok", [lsn])).rows[0].ok)
+        await new Promise((r) => setTimeout(r, 200));
     } finally {
       await client.end();
     }

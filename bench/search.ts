@@ -1,26 +1,46 @@
 import { sql } from "drizzle-orm";
-import { findSimilarKeywords, searchCourses, searchKeywords, withAdmin, withUserContext, type Database } from "../src/index.js";
+import {
+  findSimilarKeywords,
+  searchCourses,
+  searchKeywords,
+  withAdmin,
+  withUserContext,
+  type Database,
+} from "../src/index.js";
 import { queryRows } from "../src/db/query.js";
 import { SUBJECTS } from "../src/seed/vocabulary.js";
 import { measure } from "./timing.js";
 
 /** Drops one inner letter: the typo a search must forgive. */
-const typo = (term: string) => (term.length < 5 ? term : term.slice(0, Math.floor(term.length / 2)) + term.slice(Math.floor(term.length / 2) + 1));
+const typo = (term: string) =>
+  term.length < 5 ? term : term.slice(0, Math.floor(term.length / 2)) + term.slice(Math.floor(term.length / 2) + 1);
 
 /**
  * Trigram search (search_keywords, search_courses) and the chapter-filtered keyword search, as
  * the courses' owners would run them; optionally after growing keywords to 1,000,000 rows.
  */
-export async function searchSuite(db: Database, options: { queries: number; keywords1m: boolean; log: (s: string) => void }) {
+export async function searchSuite(
+  db: Database,
+  options: { queries: number; keywords1m: boolean; log: (s: string) => void },
+) {
   const targets = await withAdmin(db, (tx) =>
-    queryRows(tx, sql`SELECT k.user_id, k.course_id, k.chapter_id, k.term, k.embedding::text AS embedding FROM keywords k WHERE k.embedding IS NOT NULL ORDER BY k.id LIMIT ${options.queries}`),
+    queryRows(
+      tx,
+      sql`SELECT k.user_id, k.course_id, k.chapter_id, k.term, k.embedding::text AS embedding FROM keywords k WHERE k.embedding IS NOT NULL ORDER BY k.id LIMIT ${options.queries}`,
+    ),
   );
   const terms = SUBJECTS.flatMap((s) => s.terms);
 
   options.log("search: keywords of one chapter, by similarity");
   const chapterFiltered = await measure(targets.length, (i) => {
     const t = targets[i % targets.length]!;
-    return withUserContext(db, String(t.user_id), (tx) => findSimilarKeywords(tx, { embedding: JSON.parse(String(t.embedding)), chapterId: String(t.chapter_id), limit: 10 }));
+    return withUserContext(db, String(t.user_id), (tx) =>
+      findSimilarKeywords(tx, {
+        embedding: JSON.parse(String(t.embedding)),
+        chapterId: String(t.chapter_id),
+        limit: 10,
+      }),
+    );
   });
 
   if (options.keywords1m) {
@@ -32,12 +52,20 @@ export async function searchSuite(db: Database, options: { queries: number; keyw
   options.log("search: search_keywords with a typo");
   const keywordSearch = await measure(targets.length, (i) => {
     const t = targets[i % targets.length]!;
-    return withUserContext(db, String(t.user_id), (tx) => searchKeywords(tx, { courseId: String(t.course_id), query: typo(terms[i % terms.length]!), limit: 20 }));
+    return withUserContext(db, String(t.user_id), (tx) =>
+      searchKeywords(tx, { courseId: String(t.course_id), query: typo(terms[i % terms.length]!), limit: 20 }),
+    );
   });
   options.log("search: search_courses");
   const courseSearch = await measure(targets.length, (i) => {
     const t = targets[i % targets.length]!;
-    return withUserContext(db, String(t.user_id), (tx) => searchCourses(tx, { userId: String(t.user_id), query: SUBJECTS[i % SUBJECTS.length]!.name.toLowerCase(), limit: 20 }));
+    return withUserContext(db, String(t.user_id), (tx) =>
+      searchCourses(tx, {
+        userId: String(t.user_id),
+        query: SUBJECTS[i % SUBJECTS.length]!.name.toLowerCase(),
+        limit: 20,
+      }),
+    );
   });
   return {
     keywords_total: Number(n),

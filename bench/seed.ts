@@ -47,19 +47,28 @@ export function seedFigures(r: SeedResult) {
     index_build_s_per_100k: r.index ? round(r.index.secondsPer100k, 1) : null,
     loader: r.loader,
     index_settings: r.index?.settings ?? null,
-    tables: Object.fromEntries(Object.entries(r.tables).map(([t, v]) => [t, { rows: v.rows, rows_per_second: Math.round(v.rowsPerSecond) }])),
+    tables: Object.fromEntries(
+      Object.entries(r.tables).map(([t, v]) => [t, { rows: v.rows, rows_per_second: Math.round(v.rowsPerSecond) }]),
+    ),
   };
 }
 
 export function printSeed(r: SeedResult): void {
   const line = (name: string, rows: number, seconds: number) =>
     `  ${name.padEnd(22)} ${String(rows).padStart(9)} ${seconds.toFixed(2).padStart(9)} ${String(seconds ? Math.round(rows / seconds) : "-").padStart(10)}`;
-  console.log(`  ${"table".padEnd(22)} ${"rows".padStart(9)} ${"seconds".padStart(9)} ${"rows/s".padStart(10)}   (${r.loader}: server time per table)`);
+  console.log(
+    `  ${"table".padEnd(22)} ${"rows".padStart(9)} ${"seconds".padStart(9)} ${"rows/s".padStart(10)}   (${r.loader}: server time per table)`,
+  );
   for (const [name, t] of Object.entries(r.tables)) console.log(line(name, t.rows, t.seconds));
   console.log(line("load, end to end", r.totalRows, r.load.seconds));
   if (r.index) {
-    for (const i of r.index.indexes) console.log(`  ${i.name.padEnd(36)} ${String(i.embeddings).padStart(9)} embeddings ${i.seconds.toFixed(1).padStart(7)} s at ${i.maintenanceWorkMem}`);
-    console.log(`  HNSW rebuild: ${r.indexSeconds.toFixed(1)} s, ${r.index.secondsPer100k.toFixed(1)} s per 100k embeddings (${r.index.settings.parallelWorkers} parallel workers)`);
+    for (const i of r.index.indexes)
+      console.log(
+        `  ${i.name.padEnd(36)} ${String(i.embeddings).padStart(9)} embeddings ${i.seconds.toFixed(1).padStart(7)} s at ${i.maintenanceWorkMem}`,
+      );
+    console.log(
+      `  HNSW rebuild: ${r.indexSeconds.toFixed(1)} s, ${r.index.secondsPer100k.toFixed(1)} s per 100k embeddings (${r.index.settings.parallelWorkers} parallel workers)`,
+    );
   }
   console.log(`  total ${r.seconds.toFixed(1)} s with ANALYZE`);
 }
@@ -78,7 +87,9 @@ async function watchLoadCpu(target: ReturnType<typeof withDatabase>): Promise<{ 
   let running = true;
   const loop = (async () => {
     while (running) {
-      const { rows } = await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sensa bench seed' AND query LIKE 'COPY %' AND state = 'active'");
+      const { rows } = await client.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sensa bench seed' AND query LIKE 'COPY %' AND state = 'active'",
+      );
       for (const { pid } of rows) {
         try {
           const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -122,11 +133,17 @@ async function rebuild(client: pg.Client, index: string, setting: string): Promi
 
 async function main() {
   const { values } = parseArgs({
-    options: { url: { type: "string" }, scale: { type: "string", default: "100k" }, sweep: { type: "string" }, database: { type: "string", default: "sensa_bench_seed" } },
+    options: {
+      url: { type: "string" },
+      scale: { type: "string", default: "100k" },
+      sweep: { type: "string" },
+      database: { type: "string", default: "sensa_bench_seed" },
+    },
   });
   const documents = { "10k": 10_000, "100k": 100_000, "300k": 300_000 }[values.scale!];
   const adminUrl = values.url ?? process.env.BENCH_DATABASE_URL;
-  if (!documents || !adminUrl) throw new Error("usage: bench/seed.ts --url <superuser url> [--scale 10k|100k|300k] [--sweep 64MB/0,1GB/2]");
+  if (!documents || !adminUrl)
+    throw new Error("usage: bench/seed.ts --url <superuser url> [--scale 10k|100k|300k] [--sweep 64MB/0,1GB/2]");
   const adminTarget = resolveTarget({ url: adminUrl, env: process.env })!;
   const name = values.database!;
   const admin = new pg.Client(connectionConfig(adminTarget, { applicationName: "sensa bench seed" }));
@@ -151,25 +168,38 @@ async function main() {
     printSeed(result);
     // On a shared machine the wall clock says how busy it was as much as what the load costs: CPU
     // seconds per side say what each side needs (read from /proc for a server on this machine).
-    console.log(`  load CPU: client ${clientCpu.toFixed(1)} s (${Math.round(result.totalRows / clientCpu)} rows per CPU-second)` +
-      (serverCpu ? `, server backend ${serverCpu.toFixed(1)} s (${Math.round(result.totalRows / serverCpu)} rows per CPU-second)` : "") + `; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+    console.log(
+      `  load CPU: client ${clientCpu.toFixed(1)} s (${Math.round(result.totalRows / clientCpu)} rows per CPU-second)` +
+        (serverCpu
+          ? `, server backend ${serverCpu.toFixed(1)} s (${Math.round(result.totalRows / serverCpu)} rows per CPU-second)`
+          : "") +
+        `; load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(" ")}`,
+    );
     const figures = seedFigures(result);
     if (values.sweep) {
       const client = new pg.Client(connectionConfig(target, { applicationName: "sensa bench seed sweep" }));
       await client.connect();
       try {
-        const { rows } = await client.query<{ n: number }>("SELECT count(embedding)::int AS n FROM processed_documents");
+        const { rows } = await client.query<{ n: number }>(
+          "SELECT count(embedding)::int AS n FROM processed_documents",
+        );
         const per100k = 100_000 / rows[0]!.n;
         const sweep: Record<string, number> = {};
         for (const setting of values.sweep.split(",")) {
           const seconds = await rebuild(client, "processed_documents_embedding_idx", setting);
           sweep[setting] = round(seconds * per100k, 1);
-          console.log(`  processed_documents_embedding_idx at ${setting.padEnd(8)} ${sweep[setting]!.toFixed(1)} s per 100k`);
+          console.log(
+            `  processed_documents_embedding_idx at ${setting.padEnd(8)} ${sweep[setting]!.toFixed(1)} s per 100k`,
+          );
         }
         const best = Math.min(...Object.values(sweep));
         const own = result.index?.indexes.find((i) => i.name === "processed_documents_embedding_idx");
         const ownPer100k = own ? (own.seconds * 100_000) / own.embeddings : NaN;
-        console.log(`  the seed's own build of it: ${ownPer100k.toFixed(1)} s per 100k = ${(ownPer100k / best).toFixed(2)}x the best setting`);
+        console.log(
+          `  the seed's own build of it: ${ownPer100k.toFixed(1)} s per 100k = ${(ownPer100k / best).toFixed(2)}x the best setting`,
+        );
         Object.assign(figures, { index_sweep_s_per_100k: sweep, index_build_vs_best: round(ownPer100k / best, 2) });
       } finally {
         await client.end();

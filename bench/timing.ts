@@ -7,7 +7,11 @@ export interface Latency {
   samples: number;
 }
 
-export async function measure(samples: number, run: (i: number) => Promise<unknown>, warmup = Math.min(5, samples)): Promise<Latency> {
+export async function measure(
+  samples: number,
+  run: (i: number) => Promise<unknown>,
+  warmup = Math.min(5, samples),
+): Promise<Latency> {
   for (let i = 0; i < warmup; i++) await run(i);
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
@@ -22,7 +26,13 @@ export function summarise(times: number[]): Latency {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  return { p50_ms: round(at(0.5)), p95_ms: round(at(0.95)), mean_ms: round(mean), qps: round(1000 / mean, 1), samples: times.length };
+  return {
+    p50_ms: round(at(0.5)),
+    p95_ms: round(at(0.95)),
+    mean_ms: round(mean),
+    qps: round(1000 / mean, 1),
+    samples: times.length,
+  };
 }
 
 export const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -33,7 +43,11 @@ export const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 1
  * sample: the second run of the same query finds its pages cached, and that must not always be
  * the same variant.
  */
-export async function measurePair(samples: number, a: (i: number) => Promise<unknown>, b: (i: number) => Promise<unknown>): Promise<[Latency, Latency]> {
+export async function measurePair(
+  samples: number,
+  a: (i: number) => Promise<unknown>,
+  b: (i: number) => Promise<unknown>,
+): Promise<[Latency, Latency]> {
   for (let i = 0; i < 10; i++) {
     await a(i);
     await b(i);

@@ -41,13 +41,22 @@ export async function vectorSuite(db: Database, options: VectorSuiteOptions) {
   // re-processed or new version of it would be), so the answer is a real neighbourhood.
   const random = new Random(options.seed + 1);
   const picked = await withAdmin(db, (tx) =>
-    queryRows(tx, sql`SELECT user_id, embedding::text AS e FROM processed_documents ORDER BY md5(id::text || ${options.seed}) LIMIT ${options.queries}`),
+    queryRows(
+      tx,
+      sql`SELECT user_id, embedding::text AS e FROM processed_documents ORDER BY md5(id::text || ${options.seed}) LIMIT ${options.queries}`,
+    ),
   );
-  const queries: Query[] = picked.map((r) => ({ embedding: vectorLiteral(random.around(JSON.parse(String(r.e)) as number[], 0.005)), owner: String(r.user_id) }));
+  const queries: Query[] = picked.map((r) => ({
+    embedding: vectorLiteral(random.around(JSON.parse(String(r.e)) as number[], 0.005)),
+    owner: String(r.user_id),
+  }));
   const nearest = (tx: Transaction, q: string, expression = "embedding <=> $q::vector") =>
-    queryRows(tx, sql.raw(`SELECT id, 1 - (${expression.replaceAll("$q", `'${q}'`)}) AS similarity FROM processed_documents ORDER BY ${expression.replaceAll("$q", `'${q}'`)} LIMIT ${K}`)).then(
-      (rows) => rows.map((r) => ({ id: String(r.id), similarity: Number(r.similarity) })),
-    );
+    queryRows(
+      tx,
+      sql.raw(
+        `SELECT id, 1 - (${expression.replaceAll("$q", `'${q}'`)}) AS similarity FROM processed_documents ORDER BY ${expression.replaceAll("$q", `'${q}'`)} LIMIT ${K}`,
+      ),
+    ).then((rows) => rows.map((r) => ({ id: String(r.id), similarity: Number(r.similarity) })));
 
   // Each mode runs in one admin transaction, after `warmup` untimed queries; only the query itself is timed.
   const run = (settings: string[], expression?: string, warmup = WARMUP) =>
@@ -55,14 +64,21 @@ export async function vectorSuite(db: Database, options: VectorSuiteOptions) {
       for (const s of settings) await tx.execute(sql.raw(s));
       for (let i = 0; i < Math.min(warmup, queries.length); i++) await nearest(tx, queries[i]!.embedding, expression);
       const answers: Array<Array<{ id: string; similarity: number }>> = [];
-      const latency = await measure(queries.length, async (i) => answers.push(await nearest(tx, queries[i]!.embedding, expression)), 0);
+      const latency = await measure(
+        queries.length,
+        async (i) => answers.push(await nearest(tx, queries[i]!.embedding, expression)),
+        0,
+      );
       return { answers, latency };
     });
 
   options.log("vector: exact scan");
   const exact = await run(["SET LOCAL enable_indexscan = off", "SET LOCAL enable_bitmapscan = off"], undefined, 0);
   const recall = (answers: Array<Array<{ id: string }>>) =>
-    round(answers.reduce((sum, a, i) => sum + a.filter((r) => exact.answers[i]!.some((e) => e.id === r.id)).length / K, 0) / answers.length);
+    round(
+      answers.reduce((sum, a, i) => sum + a.filter((r) => exact.answers[i]!.some((e) => e.id === r.id)).length / K, 0) /
+        answers.length,
+    );
 
   const sweep = [];
   for (const ef of EF_SEARCH) {
@@ -88,13 +104,26 @@ export async function vectorSuite(db: Database, options: VectorSuiteOptions) {
       await tx.execute(sql.raw(`SET LOCAL hnsw.iterative_scan = ${mode}`));
       for (let i = 0; i < Math.min(WARMUP, queries.length); i++) await nearest(tx, queries[i]!.embedding);
       const counts: number[] = [];
-      const latency = await measure(queries.length, async (i) => counts.push((await nearest(tx, queries[i]!.embedding)).length), 0);
+      const latency = await measure(
+        queries.length,
+        async (i) => counts.push((await nearest(tx, queries[i]!.embedding)).length),
+        0,
+      );
       return { ...latency, mean_rows_returned: round(counts.reduce((a, b) => a + b, 0) / counts.length, 2) };
     });
   const rlsOff = await underRls("off");
   const rlsIterative = await underRls("relaxed_order");
 
-  const halfvec = options.halfvec ? await halfvecIndex(db, options, parameters, (settings, expression) => run(settings, expression), recall, Number(index!.bytes)) : undefined;
+  const halfvec = options.halfvec
+    ? await halfvecIndex(
+        db,
+        options,
+        parameters,
+        (settings, expression) => run(settings, expression),
+        recall,
+        Number(index!.bytes),
+      )
+    : undefined;
   const threshold = options.threshold ? await thresholdSuite(db, queries, exact.answers, options) : undefined;
 
   return {
@@ -129,7 +158,10 @@ async function halfvecIndex(
   db: Database,
   options: VectorSuiteOptions,
   parameters: { m: number; ef_construction: number },
-  run: (settings: string[], expression: string) => Promise<{ answers: Array<Array<{ id: string; similarity: number }>>; latency: Latency }>,
+  run: (
+    settings: string[],
+    expression: string,
+  ) => Promise<{ answers: Array<Array<{ id: string; similarity: number }>>; latency: Latency }>,
   recall: (answers: Array<Array<{ id: string }>>) => number,
   vectorBytes: number,
 ) {
@@ -149,7 +181,10 @@ async function halfvecIndex(
   const sweep = [];
   for (const ef of [40, FUNCTION_EF_SEARCH, 200]) {
     options.log(`vector: halfvec ef_search=${ef}`);
-    const r = await run([`SET LOCAL hnsw.ef_search = ${ef}`, "SET LOCAL enable_seqscan = off"], "embedding::halfvec(768) <=> $q::halfvec(768)");
+    const r = await run(
+      [`SET LOCAL hnsw.ef_search = ${ef}`, "SET LOCAL enable_seqscan = off"],
+      "embedding::halfvec(768) <=> $q::halfvec(768)",
+    );
     sweep.push({ ef_search: ef, recall_at_10: recall(r.answers), ...r.latency });
   }
   await db.execute(sql`DROP INDEX bench_halfvec_idx`);
@@ -172,7 +207,12 @@ async function halfvecIndex(
  * - miss: a random direction (~0 similar to everything) at 0.7.
  * A miss used to cost ~30x a hit for admin_role (the HNSW scan walked to its budget).
  */
-async function thresholdSuite(db: Database, queries: Query[], exact: Array<Array<{ similarity: number }>>, options: VectorSuiteOptions) {
+async function thresholdSuite(
+  db: Database,
+  queries: Query[],
+  exact: Array<Array<{ similarity: number }>>,
+  options: VectorSuiteOptions,
+) {
   const random = new Random(options.seed + 2);
   const kinds = {
     hit: queries.map((q) => ({ ...q, threshold: 0.7 })),
@@ -180,7 +220,10 @@ async function thresholdSuite(db: Database, queries: Query[], exact: Array<Array
     miss: queries.map((q) => ({ ...q, embedding: vectorLiteral(random.unitVector()), threshold: 0.7 })),
   };
   const call = (tx: Transaction, q: { embedding: string; threshold: number }) =>
-    queryRows(tx, sql`SELECT processed_document_id FROM find_similar_documents(${q.embedding}::vector, ${K}, ${q.threshold})`);
+    queryRows(
+      tx,
+      sql`SELECT processed_document_id FROM find_similar_documents(${q.embedding}::vector, ${K}, ${q.threshold})`,
+    );
   const result: Record<string, Record<string, Latency & { mean_rows: number }>> = {};
   for (const role of ["admin_role", "user"] as const) {
     result[role] = {};

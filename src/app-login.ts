@@ -12,7 +12,10 @@ const appLoginInput = z
     password: z.string().min(16, { error: "at least 16 characters" }).optional(),
     iam: z.boolean().optional(),
   })
-  .refine((input) => input.iam || input.password !== undefined, { error: "a password (or iam: true)", path: ["password"] });
+  .refine((input) => input.iam || input.password !== undefined, {
+    error: "a password (or iam: true)",
+    path: ["password"],
+  });
 
 /**
  * What a runaway request may cost, set on the login itself (ALTER ROLE … IN DATABASE … SET):
@@ -56,8 +59,14 @@ export async function ensureAppLogin(
   );
   if (existing) refuseUnsafeRole(user, existing);
   if (iam) {
-    const [rdsIam] = await queryRows(db, sql`SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') AS present`);
-    if (!rdsIam?.present) throw new ConfigurationError("IAM authentication needs the rds_iam role, which exists only on Amazon RDS: nothing was changed");
+    const [rdsIam] = await queryRows(
+      db,
+      sql`SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') AS present`,
+    );
+    if (!rdsIam?.present)
+      throw new ConfigurationError(
+        "IAM authentication needs the rds_iam role, which exists only on Amazon RDS: nothing was changed",
+      );
   }
   // DDL cannot take bound parameters, so the values travel as transaction-local settings and
   // format() quotes them server-side: nothing is spliced into SQL text here.
@@ -66,7 +75,10 @@ export async function ensureAppLogin(
       sql`SELECT set_config('sensa.app_login_user', ${user}, true), set_config('sensa.app_login_password', ${password ?? ""}, true), set_config('sensa.app_login_iam', ${iam ? "on" : "off"}, true)`,
     );
     const timeouts = Object.entries(APP_LOGIN_TIMEOUTS)
-      .map(([name, value]) => `EXECUTE format('ALTER ROLE %I IN DATABASE %I SET ${name} = %L', u, current_database(), '${value}');`)
+      .map(
+        ([name, value]) =>
+          `EXECUTE format('ALTER ROLE %I IN DATABASE %I SET ${name} = %L', u, current_database(), '${value}');`,
+      )
       .join("\n        ");
     await tx.execute(
       sql.raw(`DO $$
@@ -105,7 +117,8 @@ function refuseUnsafeRole(user: string, role: Record<string, unknown>): void {
     role.rolreplication && "has REPLICATION",
     role.owns_database && "owns this database",
     role.platform_role && "is a platform role (sensa_app, admin_role or the owner running this)",
-    (role.other_memberships as string[]).length > 0 && `is a member of ${(role.other_memberships as string[]).join(", ")}`,
+    (role.other_memberships as string[]).length > 0 &&
+      `is a member of ${(role.other_memberships as string[]).join(", ")}`,
   ].filter(Boolean);
   if (problems.length === 0) return;
   throw new ConfigurationError(

@@ -10,7 +10,14 @@ import { tlsConfig, type TlsOptions } from "./connection/tls.js";
 import { ConfigurationError } from "./db/errors.js";
 import * as schema from "./schema/index.js";
 
-export { resolveTarget, describeTarget, withDatabase, type ConnectionTarget, type SslMode, type Env } from "./connection/target.js";
+export {
+  resolveTarget,
+  describeTarget,
+  withDatabase,
+  type ConnectionTarget,
+  type SslMode,
+  type Env,
+} from "./connection/target.js";
 export { DEFAULT_CA, type TlsOptions } from "./connection/tls.js";
 export type { IamAuthOptions } from "./connection/iam.js";
 export { POOL_DEFAULTS } from "./connection/pool.js";
@@ -76,10 +83,18 @@ export interface CreateDbOptions extends ReplicaDbOptions {
  */
 export function createDb(options: CreateDbOptions = {}): Database {
   const target = options.target ?? resolveTarget({ url: options.url, env: options.env ?? process.env });
-  if (!target) throw new ConfigurationError("createDb found no database: pass { url }, or set DATABASE_URL or PGHOST (with PGUSER, PGPASSWORD, PGDATABASE…)");
+  if (!target)
+    throw new ConfigurationError(
+      "createDb found no database: pass { url }, or set DATABASE_URL or PGHOST (with PGUSER, PGPASSWORD, PGDATABASE…)",
+    );
   const pool = createPool(target, options);
   // Read replicas (src/connection/replicas.ts): pools of their own, built the same way.
-  attachReplicas(pool, resolveReplicaTargets(target, options, options.env ?? process.env), (t) => createPool(t, options), options.replicas);
+  attachReplicas(
+    pool,
+    resolveReplicaTargets(target, options, options.env ?? process.env),
+    (t) => createPool(t, options),
+    options.replicas,
+  );
   return drizzleNodePg(pool, { schema }) as Database;
 }
 
@@ -88,7 +103,10 @@ export function createDb(options: CreateDbOptions = {}): Database {
  * function, `application_name`. The pool adds `POOL_DEFAULTS`; a lone `pg.Client` (the test
  * harness's and the bench's admin connections) takes this as is, so both connect the same way.
  */
-export function connectionConfig(t: ConnectionTarget, options: Pick<CreateDbOptions, "ssl" | "iam" | "applicationName"> = {}): pg.ClientConfig {
+export function connectionConfig(
+  t: ConnectionTarget,
+  options: Pick<CreateDbOptions, "ssl" | "iam" | "applicationName"> = {},
+): pg.ClientConfig {
   const iam = options.iam ?? t.iam;
   const target = iam ? { ...t, iam: true } : t;
   return {
@@ -99,7 +117,9 @@ export function connectionConfig(t: ConnectionTarget, options: Pick<CreateDbOpti
     password: iam ? iamPassword(target, typeof iam === "object" ? iam : {}) : target.password,
     ssl: tlsConfig(target, options.ssl),
     application_name: target.applicationName ?? options.applicationName ?? DEFAULT_APPLICATION_NAME,
-    ...(target.connectTimeoutSeconds !== undefined ? { connectionTimeoutMillis: target.connectTimeoutSeconds * 1000 } : {}),
+    ...(target.connectTimeoutSeconds !== undefined
+      ? { connectionTimeoutMillis: target.connectTimeoutSeconds * 1000 }
+      : {}),
   };
 }
 
@@ -107,7 +127,10 @@ function createPool(target: ConnectionTarget, options: CreateDbOptions): SensaPo
   const pool = new SensaPool({ ...POOL_DEFAULTS, ...connectionConfig(target, options), ...options.pool }, target);
   const onIdleError =
     options.onIdleError ??
-    ((error: Error) => console.warn(`@sensa-learn/db: an idle connection to ${describeTarget(target)} was lost (${error.message}); the next query opens a new one`));
+    ((error: Error) =>
+      console.warn(
+        `@sensa-learn/db: an idle connection to ${describeTarget(target)} was lost (${error.message}); the next query opens a new one`,
+      ));
   pool.on("error", onIdleError);
   return pool;
 }
@@ -163,7 +186,11 @@ export interface ResolvedDb {
 export async function resolveDb(options: ResolveOptions): Promise<ResolvedDb> {
   const target = resolveTarget({ url: options.url, env: options.env });
   if (target) {
-    return { db: createDb({ target, applicationName: options.applicationName, pool: options.pool }), target, description: describeTarget(target) };
+    return {
+      db: createDb({ target, applicationName: options.applicationName, pool: options.pool }),
+      target,
+      description: describeTarget(target),
+    };
   }
   if (options.env.NODE_ENV === "production") {
     throw new ConfigurationError(
@@ -172,7 +199,11 @@ export async function resolveDb(options: ResolveOptions): Promise<ResolvedDb> {
   }
   const dir = options.embeddedDir ?? "./.sensa-db";
   const { createEmbeddedDb } = await loadEmbedded();
-  return { db: await createEmbeddedDb({ dataDir: dir }), target: undefined, description: `embedded PGlite database in ${dir}` };
+  return {
+    db: await createEmbeddedDb({ dataDir: dir }),
+    target: undefined,
+    description: `embedded PGlite database in ${dir}`,
+  };
 }
 
 /**

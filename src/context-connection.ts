@@ -54,7 +54,8 @@ function refuseWhenClosed<S extends { prepareQuery: (...args: never[]) => unknow
     for (const method of ["execute", "all", "values"]) {
       const run = query[method];
       if (typeof run !== "function") continue;
-      query[method] = (...a: unknown[]) => (gate.isOpen ? run.apply(query, a) : Promise.reject(new ContextClosedError()));
+      query[method] = (...a: unknown[]) =>
+        gate.isOpen ? run.apply(query, a) : Promise.reject(new ContextClosedError());
     }
     return query;
   }) as S["prepareQuery"];

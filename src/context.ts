@@ -50,7 +50,10 @@ const optionsInput = z.object({
   retries: z.number().int().min(0).max(10).optional(),
   readOnly: z.boolean().optional(),
   maxLagMs: z.number().int().min(0).max(86_400_000).optional(),
-  minLsn: z.string().regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i, "a WAL position such as 0/3000148").optional(),
+  minLsn: z
+    .string()
+    .regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i, "a WAL position such as 0/3000148")
+    .optional(),
 });
 
 /**
@@ -111,7 +114,12 @@ interface Identity {
   role: string;
 }
 
-async function runInContext<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
+async function runInContext<T>(
+  db: Database,
+  who: Identity,
+  fn: (tx: Transaction) => Promise<T>,
+  options: ContextOptions,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return isEmbedded(db) ? await runEmbedded(db, who, fn, options) : await runOnServer(db, who, fn, options);
@@ -157,7 +165,12 @@ function contextTeardown(sessionRole: string): string {
 type Results = Array<{ rows: Array<Record<string, unknown>> }>;
 const markerOf = (results: Results) => results[0]?.rows[0]?.marker;
 
-async function runOnServer<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
+async function runOnServer<T>(
+  db: Database,
+  who: Identity,
+  fn: (tx: Transaction) => Promise<T>,
+  options: ContextOptions,
+): Promise<T> {
   const pool = db.$client as pg.Pool;
   // Read-only contexts may run on a replica (src/connection/replicas.ts); the rest on the primary.
   const checkout = options.readOnly ? await checkoutForRead(pool, options) : undefined;
@@ -202,7 +215,12 @@ async function runOnServer<T>(db: Database, who: Identity, fn: (tx: Transaction)
   }
 }
 
-async function runEmbedded<T>(db: Database, who: Identity, fn: (tx: Transaction) => Promise<T>, options: ContextOptions): Promise<T> {
+async function runEmbedded<T>(
+  db: Database,
+  who: Identity,
+  fn: (tx: Transaction) => Promise<T>,
+  options: ContextOptions,
+): Promise<T> {
   // PGlite's own transaction: it serialises callers on its single session and commits when the
   // callback resolves, rolls back when it throws.
   const pglite = db.$client as unknown as EmbeddedClient;

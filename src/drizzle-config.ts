@@ -53,7 +53,9 @@ export function drizzleConfig(options: DrizzleConfigOptions = {}): SensaDrizzleC
   const here = (path: string) => relative(process.cwd(), path) || ".";
   return {
     dialect: "postgresql",
-    schema: here(existsSync(built) && !import.meta.url.endsWith(".ts") ? built : join(root, "src", "schema", "index.ts")),
+    schema: here(
+      existsSync(built) && !import.meta.url.endsWith(".ts") ? built : join(root, "src", "schema", "index.ts"),
+    ),
     out: here(join(root, "drizzle")),
     dbCredentials: { url: options.asOperator ? withStartupOption(url, "-c role=admin_role") : url },
     migrations: { table: "__drizzle_migrations", schema: "drizzle" },

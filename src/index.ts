@@ -15,7 +15,18 @@ export {
   type ResolveOptions,
   type ResolvedDb,
 } from "./connection.js";
-export { resolveTarget, connectionConfig, describeTarget, withDatabase, POOL_DEFAULTS, DEFAULT_CA, type ConnectionTarget, type SslMode, type TlsOptions, type IamAuthOptions } from "./connection.js";
+export {
+  resolveTarget,
+  connectionConfig,
+  describeTarget,
+  withDatabase,
+  POOL_DEFAULTS,
+  DEFAULT_CA,
+  type ConnectionTarget,
+  type SslMode,
+  type TlsOptions,
+  type IamAuthOptions,
+} from "./connection.js";
 export { withUserContext, withAdmin, type Transaction, type Queryable, type ContextOptions } from "./context.js";
 export * from "./replicas.js";
 export * from "./db/database-errors.js";

@@ -2,7 +2,13 @@ import { sql } from "drizzle-orm";
 import { isEmbedded, type Database } from "./connection.js";
 import { measureReplicaLag, readRoutingStats, type ReplicaLag, type ReplicaStats } from "./connection/replicas.js";
 
-export { REPLICA_DEFAULTS, type ReplicaDbOptions, type ReplicaLag, type ReplicaPolicy, type ReplicaStats } from "./connection/replicas.js";
+export {
+  REPLICA_DEFAULTS,
+  type ReplicaDbOptions,
+  type ReplicaLag,
+  type ReplicaPolicy,
+  type ReplicaStats,
+} from "./connection/replicas.js";
 
 /**
  * Measures how far each read replica of `db` is behind the primary, now (one query per replica,
@@ -44,6 +50,8 @@ export function replicaStats(db: Database): ReplicaStats {
  */
 export async function primaryLsn(db: Database): Promise<string> {
   // Both drivers' results carry `rows`; Drizzle types the result per driver.
-  const { rows } = (await db.execute(sql`SELECT pg_current_wal_lsn()::text AS lsn`)) as unknown as { rows: Array<{ lsn: string }> };
+  const { rows } = (await db.execute(sql`SELECT pg_current_wal_lsn()::text AS lsn`)) as unknown as {
+    rows: Array<{ lsn: string }>;
+  };
   return rows[0]!.lsn;
 }

@@ -18,18 +18,21 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => t?.close());
 
-it.each([1e39, -1e39, 3.5e38])("an embedding value of %d, past float4's range, is a ValidationError before any SQL", async (v) => {
-  const embedding = [v, ...embeddingAlong(0).slice(1)];
-  const { documents, keywords, after } = await withUserContext(t.db, userId, async (tx) => {
-    const documents = await findSimilarDocuments(tx, { embedding }).catch((e: unknown) => e);
-    const keywords = await findSimilarKeywords(tx, { embedding }).catch((e: unknown) => e);
-    const after = await queryRows(tx, sql`SELECT 1 AS ok`);
-    return { documents, keywords, after };
-  });
-  expect(documents).toBeInstanceOf(ValidationError);
-  expect(keywords).toBeInstanceOf(ValidationError);
-  expect(after).toEqual([{ ok: 1 }]);
-});
+it.each([1e39, -1e39, 3.5e38])(
+  "an embedding value of %d, past float4's range, is a ValidationError before any SQL",
+  async (v) => {
+    const embedding = [v, ...embeddingAlong(0).slice(1)];
+    const { documents, keywords, after } = await withUserContext(t.db, userId, async (tx) => {
+      const documents = await findSimilarDocuments(tx, { embedding }).catch((e: unknown) => e);
+      const keywords = await findSimilarKeywords(tx, { embedding }).catch((e: unknown) => e);
+      const after = await queryRows(tx, sql`SELECT 1 AS ok`);
+      return { documents, keywords, after };
+    });
+    expect(documents).toBeInstanceOf(ValidationError);
+    expect(keywords).toBeInstanceOf(ValidationError);
+    expect(after).toEqual([{ ok: 1 }]);
+  },
+);
 
 it("float4's largest value itself is accepted", async () => {
   const embedding = [3.4028234663852886e38, ...embeddingAlong(0).slice(1)];

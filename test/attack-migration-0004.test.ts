@@ -33,38 +33,45 @@ const boundary = async () =>
     (SELECT string_agg(DISTINCT pg_get_expr(d.adbin, d.adrelid), ' | ') FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE a.attname = 'user_id') AS defaults,
     (SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND prokind = 'f' AND proowner <> 'pg_catalog'::regnamespace::oid AND NOT coalesce(proconfig::text LIKE '%search_path=public, pg_temp%', false) AND proname LIKE 'app\\_%') AS unpinned_context_functions`);
 
-describe.skipIf(!onServer())("rolling 0004 and later back to 0003, then migrating again, as the non-superuser owner in fresh sessions (server: PGlite's owner runs inside a superuser session)", () => {
-  it("brings back FORCE, the 51 policies, the owner defaults and pinned context functions, with every user's rows still only theirs", async () => {
-    const a = (await createUser(t.db)).id;
-    const b = (await createUser(t.db)).id;
-    await createCourseTree(t.db, a, { title: "A's" });
-    await createCourseTree(t.db, b, { title: "B's" });
-    const before = await boundary();
-    expect(before[0]!.policies).toBe(51);
+describe.skipIf(!onServer())(
+  "rolling 0004 and later back to 0003, then migrating again, as the non-superuser owner in fresh sessions (server: PGlite's owner runs inside a superuser session)",
+  () => {
+    it("brings back FORCE, the 51 policies, the owner defaults and pinned context functions, with every user's rows still only theirs", async () => {
+      const a = (await createUser(t.db)).id;
+      const b = (await createUser(t.db)).id;
+      await createCourseTree(t.db, a, { title: "A's" });
+      await createCourseTree(t.db, b, { title: "B's" });
+      const before = await boundary();
+      expect(before[0]!.policies).toBe(51);
 
-    const undone = await fresh((db) => rollback(db, { to: "0003_sql_objects" }));
-    expect(undone.steps.map((s) => s.migration)).toContain("0004_drizzle_kit_safe");
-    const at3 = await boundary();
-    expect(at3[0]!.forced).toBe(before[0]!.forced);
-    expect(at3[0]!.policies).toBe(51);
-    // between the two, a user's view is as strict as ever
-    expect((await withUserContext(t.db, a, (tx) => tx.select().from(courses))).map((c) => c.title)).toEqual(["A's"]);
+      const undone = await fresh((db) => rollback(db, { to: "0003_sql_objects" }));
+      expect(undone.steps.map((s) => s.migration)).toContain("0004_drizzle_kit_safe");
+      const at3 = await boundary();
+      expect(at3[0]!.forced).toBe(before[0]!.forced);
+      expect(at3[0]!.policies).toBe(51);
+      // between the two, a user's view is as strict as ever
+      expect((await withUserContext(t.db, a, (tx) => tx.select().from(courses))).map((c) => c.title)).toEqual(["A's"]);
 
-    const again = await fresh((db) => migrate(db));
-    expect(again.applied).toContain("0004_drizzle_kit_safe");
-    expect(await boundary()).toEqual(before);
-    expect(before[0]!.defaults).toBe("app_current_user_id()");
-    expect(before[0]!.unpinned_context_functions).toBe(0);
+      const again = await fresh((db) => migrate(db));
+      expect(again.applied).toContain("0004_drizzle_kit_safe");
+      expect(await boundary()).toEqual(before);
+      expect(before[0]!.defaults).toBe("app_current_user_id()");
+      expect(before[0]!.unpinned_context_functions).toBe(0);
 
-    const app = createDb({ url: t.appUrl!, pool: { max: 1 } });
-    try {
-      expect((await withUserContext(app, a, (tx) => tx.select().from(courses))).map((c) => c.title)).toEqual(["A's"]);
-      expect((await withUserContext(app, b, (tx) => tx.select().from(courses))).map((c) => c.title)).toEqual(["B's"]);
-      const [mine] = await withUserContext(app, a, (tx) => tx.insert(courses).values({ title: "after" }).returning());
-      expect(mine!.userId).toBe(a);
-      expect(await app.execute(sql`SELECT count(*)::int AS n FROM courses`).then((r) => (r as unknown as { rows: unknown[] }).rows)).toEqual([{ n: 0 }]);
-    } finally {
-      await closeDb(app);
-    }
-  });
-});
+      const app = createDb({ url: t.appUrl!, pool: { max: 1 } });
+      try {
+        expect((await withUserContext(app, a, (tx) => tx.select().from(courses))).map((c) => c.title)).toEqual(["A's"]);
+        expect((await withUserContext(app, b, (tx) => tx.select().from(courses))).map((c) => c.title)).toEqual(["B's"]);
+        const [mine] = await withUserContext(app, a, (tx) => tx.insert(courses).values({ title: "after" }).returning());
+        expect(mine!.userId).toBe(a);
+        expect(
+          await app
+            .execute(sql`SELECT count(*)::int AS n FROM courses`)
+            .then((r) => (r as unknown as { rows: unknown[] }).rows),
+        ).toEqual([{ n: 0 }]);
+      } finally {
+        await closeDb(app);
+      }
+    });
+  },
+);

@@ -12,7 +12,9 @@ import { createCourseTree, createUser } from "./support/fixtures.js";
 // anyone else, the owner's other sessions included, see or write another user's rows? And does a
 // seed killed in that window leave a table without FORCE (the owner would then bypass RLS for good)?
 const server = inject("testServer");
-const noServer = server ? undefined : "needs a PostgreSQL server: PGlite has one session, so there is no concurrent session, and its seed does not lift FORCE (it INSERTs as admin_role)";
+const noServer = server
+  ? undefined
+  : "needs a PostgreSQL server: PGlite has one session, so there is no concurrent session, and its seed does not lift FORCE (it INSERTs as admin_role)";
 
 const TABLES = LOAD_ORDER.map(([, table]) => getTableConfig(table).name);
 
@@ -27,7 +29,11 @@ afterEach(async () => {
  * callback, it runs while the seed's transaction is open with FORCE lifted and the seed waits.
  */
 function psqlNow(url: string, script: string): { out: string; err: string } {
-  const r = spawnSync("psql", ["-X", "-A", "-t", "-q", "-d", url, "-f", "-"], { input: script, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync("psql", ["-X", "-A", "-t", "-q", "-d", url, "-f", "-"], {
+    input: script,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { out: r.stdout, err: r.stderr };
 }
 
@@ -40,53 +46,75 @@ ${TABLES.map((table) => `SELECT 'visible:${table}:' || count(*) FROM "${table}";
 INSERT INTO courses (user_id, title) VALUES ('${victim}', 'planted') RETURNING 'planted:' || id;
 `;
 
-describe.skipIf(noServer)(`a seed's transaction, FORCE ROW LEVEL SECURITY lifted for it${noServer ? ` (skipped: ${noServer})` : ""}`, () => {
-  it("keeps every other session out while it is lifted: the owner's and the app login's reads and writes wait (lock timeout), see no row and plant none, and the catalog still says FORCE", async () => {
-    t = await openTestDatabase();
-    const d = t;
-    const victim = (await createUser(d.db)).id;
-    await createCourseTree(d.db, victim, { title: "Victim's course" });
-    const attacker = (await createUser(d.db)).id;
-    const probes: Array<{ who: string; out: string; err: string }> = [];
-    await seed(d.db, { seed: 3, users: 3, coursesPerUser: 1, documentsPerCourse: 2, deferIndexes: false }, () => {
-      if (probes.length) return;
-      probes.push({ who: "the owner outside a context", ...psqlNow(d.url!, probe(victim)) });
-      probes.push({ who: "the owner as the attacker", ...psqlNow(d.url!, probe(victim, attacker)) });
-      probes.push({ who: "the app login as the attacker", ...psqlNow(d.appUrl!, probe(victim, attacker)) });
+describe.skipIf(noServer)(
+  `a seed's transaction, FORCE ROW LEVEL SECURITY lifted for it${noServer ? ` (skipped: ${noServer})` : ""}`,
+  () => {
+    it("keeps every other session out while it is lifted: the owner's and the app login's reads and writes wait (lock timeout), see no row and plant none, and the catalog still says FORCE", async () => {
+      t = await openTestDatabase();
+      const d = t;
+      const victim = (await createUser(d.db)).id;
+      await createCourseTree(d.db, victim, { title: "Victim's course" });
+      const attacker = (await createUser(d.db)).id;
+      const probes: Array<{ who: string; out: string; err: string }> = [];
+      await seed(d.db, { seed: 3, users: 3, coursesPerUser: 1, documentsPerCourse: 2, deferIndexes: false }, () => {
+        if (probes.length) return;
+        probes.push({ who: "the owner outside a context", ...psqlNow(d.url!, probe(victim)) });
+        probes.push({ who: "the owner as the attacker", ...psqlNow(d.url!, probe(victim, attacker)) });
+        probes.push({ who: "the app login as the attacker", ...psqlNow(d.appUrl!, probe(victim, attacker)) });
+      });
+      expect(probes).toHaveLength(3);
+      for (const p of probes) {
+        expect(p.out.split("\n").filter(Boolean), p.who).toEqual(["force:true"]);
+        // every table read and the planted row waited for the seed's lock and gave up
+        expect(p.err.match(/canceling statement due to lock timeout/g), `${p.who}: ${p.err}`).toHaveLength(
+          TABLES.length + 1,
+        );
+      }
+      const planted = await d.superuserRows("SELECT count(*)::int AS n FROM courses WHERE title = 'planted'");
+      expect(planted).toEqual([{ n: 0 }]);
+      expect(await forcedTables(d)).toEqual([...TABLES].sort());
     });
-    expect(probes).toHaveLength(3);
-    for (const p of probes) {
-      expect(p.out.split("\n").filter(Boolean), p.who).toEqual(["force:true"]);
-      // every table read and the planted row waited for the seed's lock and gave up
-      expect(p.err.match(/canceling statement due to lock timeout/g), `${p.who}: ${p.err}`).toHaveLength(TABLES.length + 1);
-    }
-    const planted = await d.superuserRows("SELECT count(*)::int AS n FROM courses WHERE title = 'planted'");
-    expect(planted).toEqual([{ n: 0 }]);
-    expect(await forcedTables(d)).toEqual([...TABLES].sort());
-  });
 
-  it("a seed killed with SIGKILL while FORCE is lifted (during its COPY) leaves every table with FORCE, its 51 policies, and the owner seeing no row outside a context", async () => {
-    t = await openTestDatabase();
-    const victim = (await createUser(t.db)).id;
-    await createCourseTree(t.db, victim);
-    const policies = await policyCount(t);
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "seed", "--seed", "5", "--users", "30", "--courses-per-user", "2", "--documents-per-course", "10"], {
-      env: { ...process.env, PGAPPNAME: "attack seed", DATABASE_URL: t.url! },
-      stdio: "ignore",
+    it("a seed killed with SIGKILL while FORCE is lifted (during its COPY) leaves every table with FORCE, its 51 policies, and the owner seeing no row outside a context", async () => {
+      t = await openTestDatabase();
+      const victim = (await createUser(t.db)).id;
+      await createCourseTree(t.db, victim);
+      const policies = await policyCount(t);
+      const child = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "src/cli/main.ts",
+          "seed",
+          "--seed",
+          "5",
+          "--users",
+          "30",
+          "--courses-per-user",
+          "2",
+          "--documents-per-course",
+          "10",
+        ],
+        {
+          env: { ...process.env, PGAPPNAME: "attack seed", DATABASE_URL: t.url! },
+          stdio: "ignore",
+        },
+      );
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      await sessionRunning(t, "attack seed", /^COPY /);
+      child.kill("SIGKILL");
+      expect(await exited).toBe(null);
+      await sessionsGone(t, "attack seed");
+      expect(await forcedTables(t)).toEqual([...TABLES].sort());
+      expect(await policyCount(t)).toBe(policies);
+      expect(policies).toBe(51);
+      const seen = psqlNow(t.url!, TABLES.map((table) => `SELECT '${table}:' || count(*) FROM "${table}";`).join("\n"));
+      expect(seen.err).toBe("");
+      expect(seen.out.split("\n").filter(Boolean)).toEqual(TABLES.map((table) => `${table}:0`));
     });
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await sessionRunning(t, "attack seed", /^COPY /);
-    child.kill("SIGKILL");
-    expect(await exited).toBe(null);
-    await sessionsGone(t, "attack seed");
-    expect(await forcedTables(t)).toEqual([...TABLES].sort());
-    expect(await policyCount(t)).toBe(policies);
-    expect(policies).toBe(51);
-    const seen = psqlNow(t.url!, TABLES.map((table) => `SELECT '${table}:' || count(*) FROM "${table}";`).join("\n"));
-    expect(seen.err).toBe("");
-    expect(seen.out.split("\n").filter(Boolean)).toEqual(TABLES.map((table) => `${table}:0`));
-  });
-});
+  },
+);
 
 /** The seeded tables that have row-level security enabled and forced, as the catalog says now. */
 async function forcedTables(d: TestDatabase): Promise<string[]> {
@@ -116,7 +144,9 @@ async function sessionRunning(d: TestDatabase, application: string, statement: R
 
 async function sessionsGone(d: TestDatabase, application: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const [row] = await d.superuserRows(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${databaseOf(d)}' AND application_name = '${application}'`);
+    const [row] = await d.superuserRows(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${databaseOf(d)}' AND application_name = '${application}'`,
+    );
     if (row!.n === 0) return;
     await sleep(50);
   }

@@ -51,7 +51,11 @@ afterAll(() => t?.close());
 const embedding = embeddingAlong(0);
 
 /** Every wrapper, called as user `as` would call it for the rows of `of` (ids of `of`). */
-const everyWrapper = (of: { id: string; course: string; chapter: string }): Array<[string, (db: Queryable) => Promise<unknown>]> => [
+const everyWrapper = (of: {
+  id: string;
+  course: string;
+  chapter: string;
+}): Array<[string, (db: Queryable) => Promise<unknown>]> => [
   ["findSimilarDocuments", (db) => findSimilarDocuments(db, { embedding, threshold: 0 })],
   ["findSimilarKeywords", (db) => findSimilarKeywords(db, { embedding: embeddingAlong(10), chapterId: of.chapter })],
   ["searchCourses", (db) => searchCourses(db, { userId: of.id, query: "biology" })],
@@ -90,8 +94,15 @@ describe("a wrapper called on a context's tx after the context settled", () => {
       kept = tx;
     });
     const sub = `late-${randomUUID()}`;
-    await expect(findOrCreateUser(kept!, { cognitoSub: sub, email: `${sub.slice(0, 12)}@example.com` })).rejects.toBeInstanceOf(ContextClosedError);
-    const found = await withAdmin(t.db, (tx) => tx.select().from(users).where(sql`${users.cognitoSub} = ${sub}`));
+    await expect(
+      findOrCreateUser(kept!, { cognitoSub: sub, email: `${sub.slice(0, 12)}@example.com` }),
+    ).rejects.toBeInstanceOf(ContextClosedError);
+    const found = await withAdmin(t.db, (tx) =>
+      tx
+        .select()
+        .from(users)
+        .where(sql`${users.cognitoSub} = ${sub}`),
+    );
     expect(found).toEqual([]);
   });
 
@@ -169,9 +180,12 @@ describe("a wrapper called outside any context", () => {
     }
   }
 
-  it("as the owner sees no platform row: every wrapper answers as for ids that do not exist", () => seesNothing(t.db, "the owner"));
+  it("as the owner sees no platform row: every wrapper answers as for ids that do not exist", () =>
+    seesNothing(t.db, "the owner"));
 
-  it.skipIf(!onServer())("as the app login sees no platform row either (server: PGlite has no app login)", () => seesNothing(appDb!, "the app login"));
+  it.skipIf(!onServer())("as the app login sees no platform row either (server: PGlite has no app login)", () =>
+    seesNothing(appDb!, "the app login"),
+  );
 });
 
 describe("bad input to a wrapper", () => {
@@ -179,19 +193,34 @@ describe("bad input to a wrapper", () => {
   const cases: Array<[string, (db: Queryable) => Promise<unknown>]> = [
     ["an embedding of 769 dimensions", (db) => findSimilarDocuments(db, { embedding: [...big, 0] })],
     ["an empty embedding", (db) => findSimilarKeywords(db, { embedding: [] })],
-    ["an embedding with a hole (sparse array)", (db) => findSimilarDocuments(db, { embedding: Object.assign(new Array<number>(768), { 0: 1 }) })],
-    ["an embedding with a numeric string", (db) => findSimilarDocuments(db, { embedding: ["1", ...big.slice(1)] as unknown as number[] })],
-    ["an embedding given as pgvector text", (db) => findSimilarDocuments(db, { embedding: JSON.stringify(big) as unknown as number[] })],
+    [
+      "an embedding with a hole (sparse array)",
+      (db) => findSimilarDocuments(db, { embedding: Object.assign(new Array<number>(768), { 0: 1 }) }),
+    ],
+    [
+      "an embedding with a numeric string",
+      (db) => findSimilarDocuments(db, { embedding: ["1", ...big.slice(1)] as unknown as number[] }),
+    ],
+    [
+      "an embedding given as pgvector text",
+      (db) => findSimilarDocuments(db, { embedding: JSON.stringify(big) as unknown as number[] }),
+    ],
     ["an embedding with -Infinity", (db) => findSimilarKeywords(db, { embedding: [-Infinity, ...big.slice(1)] })],
     ["a negative limit", (db) => findSimilarDocuments(db, { embedding: big, limit: -1 })],
     ["a limit of 2^31 (past integer)", (db) => findSimilarKeywords(db, { embedding: big, limit: 2 ** 31 })],
     ["a NaN limit", (db) => searchCourses(db, { userId: a.id, query: "x", limit: NaN })],
     ["an Infinity limit", (db) => searchKeywords(db, { courseId: a.course, query: "x", limit: Infinity })],
-    ["a limit given as a string", (db) => searchCourses(db, { userId: a.id, query: "x", limit: "5" as unknown as number })],
+    [
+      "a limit given as a string",
+      (db) => searchCourses(db, { userId: a.id, query: "x", limit: "5" as unknown as number }),
+    ],
     ["a NaN threshold", (db) => findSimilarDocuments(db, { embedding: big, threshold: NaN })],
     ["a negative threshold", (db) => findSimilarDocuments(db, { embedding: big, threshold: -0.1 })],
     ["a query of 501 characters", (db) => searchCourses(db, { userId: a.id, query: "x".repeat(501) })],
-    ["a uuid with a trailing statement", (db) => getCourseStats(db, { courseId: `${a.course}'; DELETE FROM courses; --` })],
+    [
+      "a uuid with a trailing statement",
+      (db) => getCourseStats(db, { courseId: `${a.course}'; DELETE FROM courses; --` }),
+    ],
     ["no input at all", (db) => getUserLearningStats(db, undefined as unknown as { userId: string })],
   ];
 

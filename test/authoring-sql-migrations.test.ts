@@ -62,7 +62,10 @@ const replaceOrFail = (text: string, from: string, to: string) => {
 
 describe("the SQL splitter is PostgreSQL's own parser", () => {
   it("keeps a semicolon inside an E'' string with a backslash-escaped quote", async () => {
-    expect(await splitSql(`SELECT E'it\\'s; fine' AS a; SELECT 2`)).toEqual([`SELECT E'it\\'s; fine' AS a;`, "SELECT 2;"]);
+    expect(await splitSql(`SELECT E'it\\'s; fine' AS a; SELECT 2`)).toEqual([
+      `SELECT E'it\\'s; fine' AS a;`,
+      "SELECT 2;",
+    ]);
   });
 
   it("skips a nested block comment with semicolons in it", async () => {
@@ -81,20 +84,28 @@ describe("the SQL splitter is PostgreSQL's own parser", () => {
   });
 
   it("drops comments between statements, keeps those inside one, and cuts multi-byte text right", async () => {
-    expect(await splitSql(`-- lead; in\nSELECT 'é' -- inside\n, 2; /* after; */\n-- trailing`)).toEqual([`SELECT 'é' -- inside\n, 2;`]);
+    expect(await splitSql(`-- lead; in\nSELECT 'é' -- inside\n, 2; /* after; */\n-- trailing`)).toEqual([
+      `SELECT 'é' -- inside\n, 2;`,
+    ]);
   });
 
   it("rejects what the server would not parse, naming the file and line", async () => {
     const s = scratch();
-    s.edit("functions/search_courses.sql", (t) => replaceOrFail(t, "-- @down\nDROP FUNCTION", "-- @down\nDROP FUNCTON"));
-    await expect(readSqlSources(s.sqlDir)).rejects.toThrow(/^sql\/functions\/search_courses\.sql line 32: syntax error at or near "FUNCTON"/);
+    s.edit("functions/search_courses.sql", (t) =>
+      replaceOrFail(t, "-- @down\nDROP FUNCTION", "-- @down\nDROP FUNCTON"),
+    );
+    await expect(readSqlSources(s.sqlDir)).rejects.toThrow(
+      /^sql\/functions\/search_courses\.sql line 32: syntax error at or near "FUNCTON"/,
+    );
   });
 });
 
 describe("the state of sql/ the migrations recorded", () => {
   it("0003's state is exactly what 0003 bundled: it hashes to the bundle hash recorded in 0003", () => {
     const state = JSON.parse(readFileSync(sqlStatePath(repoDrizzle, "0003_sql_objects"), "utf8"));
-    expect(sha256(JSON.stringify(state.files))).toBe(recordedBundleHash(readFileSync(join(repoDrizzle, "0003_sql_objects.sql"), "utf8")));
+    expect(sha256(JSON.stringify(state.files))).toBe(
+      recordedBundleHash(readFileSync(join(repoDrizzle, "0003_sql_objects.sql"), "utf8")),
+    );
   });
 
   it("with sql/ unchanged, emits nothing and writes nothing", async () => {
@@ -106,10 +117,18 @@ describe("the state of sql/ the migrations recorded", () => {
 
   it("a comment or layout edit is no change; an edit inside a function body is", async () => {
     const s = scratch();
-    s.edit("functions/search_courses.sql", (t) => `-- A new comment.\n${replaceOrFail(t, "result_limit integer DEFAULT 20", "result_limit  integer  DEFAULT 20 /* rows */")}`);
-    s.edit("grants/grants.sql", (t) => t.replace("GRANT USAGE ON SCHEMA public", "GRANT  USAGE ON SCHEMA public /* spaced */"));
+    s.edit(
+      "functions/search_courses.sql",
+      (t) =>
+        `-- A new comment.\n${replaceOrFail(t, "result_limit integer DEFAULT 20", "result_limit  integer  DEFAULT 20 /* rows */")}`,
+    );
+    s.edit("grants/grants.sql", (t) =>
+      t.replace("GRANT USAGE ON SCHEMA public", "GRANT  USAGE ON SCHEMA public /* spaced */"),
+    );
     expect(await s.generate()).toBeUndefined();
-    s.edit("functions/search_courses.sql", (t) => t.replace("ORDER BY similarity DESC", "ORDER BY similarity DESC -- best first"));
+    s.edit("functions/search_courses.sql", (t) =>
+      t.replace("ORDER BY similarity DESC", "ORDER BY similarity DESC -- best first"),
+    );
     expect((await s.generate())?.plan.changed).toEqual(["functions/search_courses.sql"]);
   });
 });
@@ -145,18 +164,30 @@ describe(`a migration from a sql/ change, applied and rolled back as the non-sup
 
   it("a changed function emits only its file, then the grants and security/functions.sql", async () => {
     const s = scratch();
-    s.edit("functions/search_courses.sql", (t) => replaceOrFail(t, "word_similarity_threshold = 0.4", "word_similarity_threshold = 0.3"));
+    s.edit("functions/search_courses.sql", (t) =>
+      replaceOrFail(t, "word_similarity_threshold = 0.4", "word_similarity_threshold = 0.3"),
+    );
     const { tag } = (await s.generate())!;
     expect(tag).toBe(nextTag());
-    expect(s.filesIn(join(s.drizzleDir, `${tag}.sql`))).toEqual(["functions/search_courses.sql", "grants/grants.sql", "security/functions.sql"]);
+    expect(s.filesIn(join(s.drizzleDir, `${tag}.sql`))).toEqual([
+      "functions/search_courses.sql",
+      "grants/grants.sql",
+      "security/functions.sql",
+    ]);
     // Its @down is the same in both versions, so the rollback just applies the previous version again.
-    expect(s.filesIn(join(s.drizzleDir, "rollback", `${tag}.sql`))).toEqual(["functions/search_courses.sql", "grants/grants.sql", "security/functions.sql"]);
-    expect(readFileSync(join(s.drizzleDir, "rollback", `${tag}.sql`), "utf8")).toContain("word_similarity_threshold = 0.4");
+    expect(s.filesIn(join(s.drizzleDir, "rollback", `${tag}.sql`))).toEqual([
+      "functions/search_courses.sql",
+      "grants/grants.sql",
+      "security/functions.sql",
+    ]);
+    expect(readFileSync(join(s.drizzleDir, "rollback", `${tag}.sql`), "utf8")).toContain(
+      "word_similarity_threshold = 0.4",
+    );
     expect(await s.generate(), "a second run finds nothing new").toBeUndefined();
 
     await applyAndRollBack(s, tag, async () => {
       expect(await fn("search_courses(uuid, text, integer)")).toEqual({
-        config: "{pg_trgm.word_similarity_threshold=0.3,\"search_path=public, pg_temp\"}",
+        config: '{pg_trgm.word_similarity_threshold=0.3,"search_path=public, pg_temp"}',
         app: true,
         public: false,
       });
@@ -166,12 +197,24 @@ describe(`a migration from a sql/ change, applied and rolled back as the non-sup
 
   it("a changed policy helper re-runs every policy file that uses it", async () => {
     const s = scratch();
-    s.edit("policies/owner_policies.sql", (t) => replaceOrFail(t, "-- Drops every policy of a table", "CREATE OR REPLACE FUNCTION rls_noop() RETURNS void LANGUAGE sql AS $$ SELECT $$;\n\n-- Drops every policy of a table"));
-    s.edit("policies/owner_policies.sql", (t) => replaceOrFail(t, "-- @down\n", "-- @down\nDROP FUNCTION IF EXISTS rls_noop();\n"));
+    s.edit("policies/owner_policies.sql", (t) =>
+      replaceOrFail(
+        t,
+        "-- Drops every policy of a table",
+        "CREATE OR REPLACE FUNCTION rls_noop() RETURNS void LANGUAGE sql AS $$ SELECT $$;\n\n-- Drops every policy of a table",
+      ),
+    );
+    s.edit("policies/owner_policies.sql", (t) =>
+      replaceOrFail(t, "-- @down\n", "-- @down\nDROP FUNCTION IF EXISTS rls_noop();\n"),
+    );
     const { tag, plan } = (await s.generate())!;
     const policyFiles = readFileSync(join(s.sqlDir, "ORDER"), "utf8").match(/^policies\/(?!owner_policies)\S+/gm)!;
     expect(policyFiles).toHaveLength(10);
-    expect(s.filesIn(join(s.drizzleDir, `${tag}.sql`))).toEqual(["policies/owner_policies.sql", ...policyFiles, "security/functions.sql"]);
+    expect(s.filesIn(join(s.drizzleDir, `${tag}.sql`))).toEqual([
+      "policies/owner_policies.sql",
+      ...policyFiles,
+      "security/functions.sql",
+    ]);
     expect(plan.rerun.find((r) => r.file === "policies/courses.sql")?.after).toEqual(["policies/owner_policies.sql"]);
     await applyAndRollBack(s, tag, async () => {
       expect(await fn("rls_noop()")).toMatchObject({ public: false });
@@ -185,16 +228,30 @@ describe(`a migration from a sql/ change, applied and rolled back as the non-sup
       join(s.sqlDir, "functions/course_count.sql"),
       `CREATE OR REPLACE FUNCTION course_count(p_user_id uuid) RETURNS bigint\nLANGUAGE sql STABLE\nAS $$ SELECT count(*) FROM courses WHERE user_id = p_user_id $$;\n\n-- @down\nDROP FUNCTION IF EXISTS course_count(uuid);\n`,
     );
-    s.edit("ORDER", (t) => replaceOrFail(t, "functions/find_or_create_user.sql\n", "functions/find_or_create_user.sql\nfunctions/course_count.sql\n"));
+    s.edit("ORDER", (t) =>
+      replaceOrFail(
+        t,
+        "functions/find_or_create_user.sql\n",
+        "functions/find_or_create_user.sql\nfunctions/course_count.sql\n",
+      ),
+    );
     const { tag, plan } = (await s.generate())!;
     expect(plan.added).toEqual(["functions/course_count.sql"]);
-    expect(s.filesIn(join(s.drizzleDir, `${tag}.sql`))).toEqual(["functions/course_count.sql", "grants/grants.sql", "security/functions.sql"]);
+    expect(s.filesIn(join(s.drizzleDir, `${tag}.sql`))).toEqual([
+      "functions/course_count.sql",
+      "grants/grants.sql",
+      "security/functions.sql",
+    ]);
     const back = readFileSync(join(s.drizzleDir, "rollback", `${tag}.sql`), "utf8");
     expect(back).toContain("DROP FUNCTION IF EXISTS course_count(uuid);");
     expect(back).not.toContain("CREATE OR REPLACE FUNCTION course_count");
     await applyAndRollBack(s, tag, async () => {
       // security/functions.sql ran after it: no EXECUTE for PUBLIC, search_path pinned.
-      expect(await fn("course_count(uuid)")).toEqual({ config: '{"search_path=public, pg_temp"}', app: false, public: false });
+      expect(await fn("course_count(uuid)")).toEqual({
+        config: '{"search_path=public, pg_temp"}',
+        app: false,
+        public: false,
+      });
     });
     expect(await fn("course_count(uuid)")).toBeUndefined();
   });
@@ -204,17 +261,33 @@ describe(`a migration from a sql/ change, applied and rolled back as the non-sup
     const file = "functions/get_user_learning_stats.sql";
     rmSync(join(s.sqlDir, file));
     s.edit("ORDER", (t) => replaceOrFail(t, `${file}\n`, ""));
-    s.edit("grants/grants.sql", (t) => t.replaceAll("\tget_user_progress_summary(uuid, uuid),\n\tget_user_learning_stats(uuid)", "\tget_user_progress_summary(uuid, uuid)"));
+    s.edit("grants/grants.sql", (t) =>
+      t.replaceAll(
+        "\tget_user_progress_summary(uuid, uuid),\n\tget_user_learning_stats(uuid)",
+        "\tget_user_progress_summary(uuid, uuid)",
+      ),
+    );
     await expect(s.generate()).rejects.toThrow(`sql/ORDER no longer lists ${file}, which 0003_sql_objects applied`);
     expect(existsSync(join(s.drizzleDir, `${nextTag()}.sql`)), "nothing written").toBe(false);
 
     s.edit("ORDER", (t) => `${t}removed ${file} down   # replaced by get_course_stats\n`);
     const { tag, plan } = (await s.generate())!;
-    expect(plan).toMatchObject({ dropped: [file], changed: ["grants/grants.sql"], rerun: [{ file: "security/functions.sql" }] });
+    expect(plan).toMatchObject({
+      dropped: [file],
+      changed: ["grants/grants.sql"],
+      rerun: [{ file: "security/functions.sql" }],
+    });
     // Last first: the revoke the previous grants.sql had (it names the function), the function's
     // @down, then grants.sql as it is now and security/functions.sql.
-    expect(s.filesIn(join(s.drizzleDir, `${tag}.sql`))).toEqual(["grants/grants.sql", file, "grants/grants.sql", "security/functions.sql"]);
-    expect(readFileSync(join(s.drizzleDir, `${tag}.sql`), "utf8")).toContain("DROP FUNCTION IF EXISTS get_user_learning_stats(uuid);");
+    expect(s.filesIn(join(s.drizzleDir, `${tag}.sql`))).toEqual([
+      "grants/grants.sql",
+      file,
+      "grants/grants.sql",
+      "security/functions.sql",
+    ]);
+    expect(readFileSync(join(s.drizzleDir, `${tag}.sql`), "utf8")).toContain(
+      "DROP FUNCTION IF EXISTS get_user_learning_stats(uuid);",
+    );
     await applyAndRollBack(s, tag, async () => {
       expect(await fn("get_user_learning_stats(uuid)")).toBeUndefined();
     });
@@ -225,7 +298,10 @@ describe(`a migration from a sql/ change, applied and rolled back as the non-sup
     const s = scratch();
     const file = "policies/user_progress.sql";
     rmSync(join(s.sqlDir, file));
-    s.edit("ORDER", (t) => `${replaceOrFail(t, file, "# (moved)")}removed ${file} keep  # now a pgPolicy in src/schema\n`);
+    s.edit(
+      "ORDER",
+      (t) => `${replaceOrFail(t, file, "# (moved)")}removed ${file} keep  # now a pgPolicy in src/schema\n`,
+    );
     expect(await s.generate()).toBeUndefined();
 
     s.edit("functions/search_courses.sql", (t) => replaceOrFail(t, "LIMIT result_limit", "LIMIT result_limit + 0"));
@@ -238,7 +314,10 @@ describe(`a migration from a sql/ change, applied and rolled back as the non-sup
 
     await applyAndRollBack(s, tag, async () => {
       // The kept file's objects are untouched: the policies of user_progress are still there.
-      const [row] = await queryRows(t.db, sql`SELECT count(*)::int AS n FROM pg_policy WHERE polrelid = 'user_progress'::regclass`);
+      const [row] = await queryRows(
+        t.db,
+        sql`SELECT count(*)::int AS n FROM pg_policy WHERE polrelid = 'user_progress'::regclass`,
+      );
       expect(row?.n).toBe(5);
     });
     s.edit("functions/search_courses.sql", (t) => replaceOrFail(t, "LIMIT result_limit + 0", "LIMIT result_limit"));

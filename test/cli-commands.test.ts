@@ -32,7 +32,10 @@ async function cli(...args: Array<string | TestDatabase>): Promise<{ code: numbe
     env: { ...process.env, DATABASE_URL: "" },
     database: t && { db: t.db, target: undefined, description: `the test's ${t.kind} database` },
   };
-  const code = await runCli(args.filter((a): a is string => typeof a === "string"), io);
+  const code = await runCli(
+    args.filter((a): a is string => typeof a === "string"),
+    io,
+  );
   return { code, stdout, stderr };
 }
 
@@ -51,13 +54,19 @@ describe("sensa-db: one module per command, one generic dispatcher", () => {
   it("prints every --help text, the command list, and the errors for an unknown command or option exactly as before, with the same exit codes", async () => {
     expect(recorded.length).toBe(20);
     for (const r of recorded) {
-      expect(await cli(...r.args), `sensa-db ${r.args.join(" ")}`).toEqual({ code: r.code, stdout: r.stdout, stderr: r.stderr });
+      expect(await cli(...r.args), `sensa-db ${r.args.join(" ")}`).toEqual({
+        code: r.code,
+        stdout: r.stdout,
+        stderr: r.stderr,
+      });
     }
   });
 
   it("the sensa-db binary prints the same as runCli: a wrong option gives the command's usage on stderr, exit 2", async () => {
     const r = recorded.find((x) => x.args.join(" ") === "migrate --bogus")!;
-    const run = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...r.args], { cwd: root }).then(
+    const run = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...r.args], {
+      cwd: root,
+    }).then(
       () => ({ code: 0 }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
@@ -77,9 +86,13 @@ describe("sensa-db rollback through the dispatcher", { timeout: 180_000 }, () =>
     const t = await open("migrated");
     const dry = await cli("rollback", "--dry-run", t);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toBe(`would roll back 1 migration(s):\n  - ${last.name} (drizzle/rollback/${last.name}.sql, ${last.rollback!.statements.length} statements)\n`);
+    expect(dry.stdout).toBe(
+      `would roll back 1 migration(s):\n  - ${last.name} (drizzle/rollback/${last.name}.sql, ${last.rollback!.statements.length} statements)\n`,
+    );
     const status = await cli("status", "--json", t);
-    expect(JSON.parse(status.stdout).migrations.map((m: { state: string }) => m.state)).toEqual(readMigrations().map(() => "applied"));
+    expect(JSON.parse(status.stdout).migrations.map((m: { state: string }) => m.state)).toEqual(
+      readMigrations().map(() => "applied"),
+    );
   });
 
   it("an error is one line on stderr naming the command, no stack, exit 1; with --json also a document with the error's code on stdout", async () => {
@@ -92,7 +105,15 @@ describe("sensa-db rollback through the dispatcher", { timeout: 180_000 }, () =>
     ]);
     const json = await cli("rollback", "--to", "0042_nothing", "--json", t);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { code: "ROLLBACK_TARGET", message: "--to 0042_nothing: no applied migration has that name (applied: none)" } });
-    expect(json.stderr).toBe("sensa-db rollback: --to 0042_nothing: no applied migration has that name (applied: none)\n");
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: false,
+      error: {
+        code: "ROLLBACK_TARGET",
+        message: "--to 0042_nothing: no applied migration has that name (applied: none)",
+      },
+    });
+    expect(json.stderr).toBe(
+      "sensa-db rollback: --to 0042_nothing: no applied migration has that name (applied: none)\n",
+    );
   });
 });

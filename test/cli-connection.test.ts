@@ -15,7 +15,16 @@ const noServer = server ? undefined : "needs a PostgreSQL server (TEST_DATABASE_
 /** The environment ECS gives a task for `url`: PG* variables, no DATABASE_URL. */
 function pgEnv(url: string, extra: Record<string, string> = {}) {
   const t = resolveTarget({ url, env: {} })!;
-  return { ...process.env, DATABASE_URL: "", PGHOST: t.host, PGPORT: String(t.port), PGUSER: t.user, PGPASSWORD: t.password ?? "", PGDATABASE: t.database, ...extra };
+  return {
+    ...process.env,
+    DATABASE_URL: "",
+    PGHOST: t.host,
+    PGPORT: String(t.port),
+    PGUSER: t.user,
+    PGPASSWORD: t.password ?? "",
+    PGDATABASE: t.database,
+    ...extra,
+  };
 }
 
 describe.skipIf(noServer)(`sensa-db from PG* variables${noServer ? ` (skipped: ${noServer})` : ""}`, () => {
@@ -31,9 +40,13 @@ describe.skipIf(noServer)(`sensa-db from PG* variables${noServer ? ` (skipped: $
     // As a superuser: the scratch database needs `vector`, which only RDS's master user (or a
     // superuser here) may create; the test owner may not.
     const name = new URL(migrated.url!).pathname.slice(1);
-    const { stdout, stderr } = await promisify(execFile)("npx", ["tsx", "src/cli/main.ts", "verify"], { env: pgEnv(urlFor(server!.adminUrl, name)) });
+    const { stdout, stderr } = await promisify(execFile)("npx", ["tsx", "src/cli/main.ts", "verify"], {
+      env: pgEnv(urlFor(server!.adminUrl, name)),
+    });
     expect(stderr).toMatch(/using PostgreSQL postgres@.*\(from PG\* variables\)/);
-    expect(stdout).toMatch(/^ok: checksums match .* built in scratch database sensa_verify_[0-9a-f]+ on the same server\)/);
+    expect(stdout).toMatch(
+      /^ok: checksums match .* built in scratch database sensa_verify_[0-9a-f]+ on the same server\)/,
+    );
   });
 
   /**
@@ -72,7 +85,8 @@ describe.skipIf(noServer)(`sensa-db from PG* variables${noServer ? ` (skipped: $
   }
 
   // The reason is PostgreSQL's FATAL, or the driver's, depending on which statement met the dead socket.
-  const LOST_LINE = /^sensa-db migrate: the database connection was lost \((terminating connection due to administrator command|Connection terminated unexpectedly)\)\. .*run "sensa-db status", then the command again\.$/;
+  const LOST_LINE =
+    /^sensa-db migrate: the database connection was lost \((terminating connection due to administrator command|Connection terminated unexpectedly)\)\. .*run "sensa-db status", then the command again\.$/;
 
   it("prints one line, no stack, and exits 1 when its session is killed waiting for the migration lock", async () => {
     const run = await migrateKilledWhile(["SELECT pg_advisory_lock(7205141309)"]);

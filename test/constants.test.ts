@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_ROLE, APP_ROLE, CURRENT_USER_SETTING, EMBEDDING_DIMENSIONS, EXTENSIONS, PLATFORM_ROLES } from "../src/db/constants.js";
+import {
+  ADMIN_ROLE,
+  APP_ROLE,
+  CURRENT_USER_SETTING,
+  EMBEDDING_DIMENSIONS,
+  EXTENSIONS,
+  PLATFORM_ROLES,
+} from "../src/db/constants.js";
 import { queryRows } from "../src/db/query.js";
 import { openTestDatabase, type TestDatabase } from "./support/database.js";
 
@@ -39,7 +46,9 @@ function rolesIn(files: Array<[string, string]>): string[] {
     // CREATE POLICY … TO role (also inside format() strings)
     ...found(/\bPOLICY [^;]*?\bTO (\w+)/g, files),
     // GRANT … TO list; REVOKE … FROM list (a role granted to a role: GRANT a, b TO %I)
-    ...found(/\bGRANT ([\w, ]+) TO %I/g, files).flatMap((h) => names(h.slice(h.indexOf(": ") + 2)).map((n) => `${h.slice(0, h.indexOf(": "))}: ${n}`)),
+    ...found(/\bGRANT ([\w, ]+) TO %I/g, files).flatMap((h) =>
+      names(h.slice(h.indexOf(": ") + 2)).map((n) => `${h.slice(0, h.indexOf(": "))}: ${n}`),
+    ),
     ...found(/\b(?:GRANT [^;]*?\bTO|REVOKE [^;]*?\bFROM) ([\w, ]+?)\s*(?:;|\n|$)/g, files).flatMap((h) => {
       const file = h.slice(0, h.indexOf(": "));
       return names(h.slice(h.indexOf(": ") + 2)).map((n) => `${file}: ${n}`);
@@ -52,7 +61,9 @@ describe("sql/ uses the TypeScript constants", () => {
     expect(values(found(/\bCREATE ROLE (\w+)/g))).toEqual([...PLATFORM_ROLES].sort());
     const hits = rolesIn(sqlFiles);
     expect(hits.length).toBeGreaterThan(10); // grants, policies, ownership: the check reads them
-    expect(hits.filter((h) => !(PLATFORM_ROLES as readonly string[]).includes(h.slice(h.indexOf(": ") + 2)))).toEqual([]);
+    expect(hits.filter((h) => !(PLATFORM_ROLES as readonly string[]).includes(h.slice(h.indexOf(": ") + 2)))).toEqual(
+      [],
+    );
     expect(values(hits)).toEqual([ADMIN_ROLE, APP_ROLE].sort());
   });
 
@@ -63,8 +74,15 @@ describe("sql/ uses the TypeScript constants", () => {
       ["owner.sql", "ALTER FUNCTION f() OWNER TO sensa_admin;"],
       ["revoke.sql", "REVOKE ALL ON users FROM sensa_app, reporting;"],
     ];
-    const unknown = rolesIn(drifted).filter((h) => !(PLATFORM_ROLES as readonly string[]).includes(h.slice(h.indexOf(": ") + 2)));
-    expect(unknown.sort()).toEqual(["grants.sql: sensa_ap", "owner.sql: sensa_admin", "policies.sql: admin", "revoke.sql: reporting"]);
+    const unknown = rolesIn(drifted).filter(
+      (h) => !(PLATFORM_ROLES as readonly string[]).includes(h.slice(h.indexOf(": ") + 2)),
+    );
+    expect(unknown.sort()).toEqual([
+      "grants.sql: sensa_ap",
+      "owner.sql: sensa_admin",
+      "policies.sql: admin",
+      "revoke.sql: reporting",
+    ]);
   });
 
   it("the context setting: every app.* setting sql/ reads or sets is CURRENT_USER_SETTING", () => {
@@ -80,8 +98,11 @@ describe("sql/ uses the TypeScript constants", () => {
   });
 
   it("extensions: sql/ creates none outside EXTENSIONS, and drizzle/0000 created exactly EXTENSIONS", () => {
-    const created = (text: string) => [...text.matchAll(/\bCREATE EXTENSION (?:IF NOT EXISTS )?"?([\w-]+)"?/g)].map((m) => m[1]!);
-    expect(sqlFiles.flatMap(([, text]) => created(text)).filter((e) => !(EXTENSIONS as readonly string[]).includes(e))).toEqual([]);
+    const created = (text: string) =>
+      [...text.matchAll(/\bCREATE EXTENSION (?:IF NOT EXISTS )?"?([\w-]+)"?/g)].map((m) => m[1]!);
+    expect(
+      sqlFiles.flatMap(([, text]) => created(text)).filter((e) => !(EXTENSIONS as readonly string[]).includes(e)),
+    ).toEqual([]);
     const bootstrap = readFileSync(new URL("../drizzle/0000_bootstrap.sql", import.meta.url), "utf8");
     expect(created(bootstrap).sort()).toEqual([...EXTENSIONS].sort());
   });
@@ -95,8 +116,12 @@ describe("TypeScript takes these values from src/db/constants.ts only", () => {
       .filter((f) => f.endsWith(".ts") && f !== "db/constants.ts")
       .flatMap((f) => {
         // Code only: comments may name anything.
-        const code = readFileSync(new URL(f, srcDir), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/[^\n]*/g, "$1");
-        return literals.filter((l) => new RegExp(`["'\`]${l.replace(/[.-]/g, "\\$&")}["'\`]`).test(code)).map((l) => `src/${f}: ${l}`);
+        const code = readFileSync(new URL(f, srcDir), "utf8")
+          .replace(/\/\*[\s\S]*?\*\//g, "")
+          .replace(/(^|[^:])\/\/[^\n]*/g, "$1");
+        return literals
+          .filter((l) => new RegExp(`["'\`]${l.replace(/[.-]/g, "\\$&")}["'\`]`).test(code))
+          .map((l) => `src/${f}: ${l}`);
       });
     expect(spelt).toEqual([]);
   });
@@ -115,9 +140,17 @@ describe("a migrated database has what the constants say", () => {
   });
 
   it("the roles of PLATFORM_ROLES exist, cannot log in and do not bypass row-level security", async () => {
-    const names = sql.join(PLATFORM_ROLES.map((r) => sql`${r}`), sql`, `);
-    const rows = await queryRows(t.db, sql`SELECT rolname, rolcanlogin, rolbypassrls FROM pg_roles WHERE rolname IN (${names}) ORDER BY 1`);
-    expect(rows).toEqual([...PLATFORM_ROLES].sort().map((rolname) => ({ rolname, rolcanlogin: false, rolbypassrls: false })));
+    const names = sql.join(
+      PLATFORM_ROLES.map((r) => sql`${r}`),
+      sql`, `,
+    );
+    const rows = await queryRows(
+      t.db,
+      sql`SELECT rolname, rolcanlogin, rolbypassrls FROM pg_roles WHERE rolname IN (${names}) ORDER BY 1`,
+    );
+    expect(rows).toEqual(
+      [...PLATFORM_ROLES].sort().map((rolname) => ({ rolname, rolcanlogin: false, rolbypassrls: false })),
+    );
   });
 
   it("app_current_user_id() reads CURRENT_USER_SETTING", async () => {
@@ -137,6 +170,7 @@ describe("a migrated database has what the constants say", () => {
        WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attname = 'embedding' AND NOT a.attisdropped`,
     );
     expect(rows.length).toBeGreaterThan(0);
-    for (const r of rows) expect(String(r.type)).toMatch(new RegExp(`^(?:vector|halfvec)\\(${EMBEDDING_DIMENSIONS}\\)$`));
+    for (const r of rows)
+      expect(String(r.type)).toMatch(new RegExp(`^(?:vector|halfvec)\\(${EMBEDDING_DIMENSIONS}\\)$`));
   });
 });

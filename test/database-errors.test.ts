@@ -42,12 +42,20 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const asA = <T>(fn: Parameters<typeof withUserContext<T>>[2], options = {}) => withUserContext(t.db, a.id, fn, options);
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe("constraint violations", () => {
   it("a duplicate is a UniqueViolationError naming the schema's constraint", async () => {
     const error = await failure(
-      asA((tx) => tx.insert(courseDocuments).values({ courseId: tree.course.id, fileName: "again.pdf", s3Key: tree.document.s3Key })),
+      asA((tx) =>
+        tx
+          .insert(courseDocuments)
+          .values({ courseId: tree.course.id, fileName: "again.pdf", s3Key: tree.document.s3Key }),
+      ),
     );
     expect(error).toBeInstanceOf(UniqueViolationError);
     expect((error as UniqueViolationError).constraint).toBe("course_documents_s3_key_unique");
@@ -55,17 +63,25 @@ describe("constraint violations", () => {
   });
 
   it("a missing parent is a ForeignKeyViolationError, named when the constraint caught it", async () => {
-    const missingUser = await failure(withAdmin(t.db, (tx) => tx.insert(courses).values({ userId: randomUUID(), title: "orphan" })));
+    const missingUser = await failure(
+      withAdmin(t.db, (tx) => tx.insert(courses).values({ userId: randomUUID(), title: "orphan" })),
+    );
     expect(missingUser).toBeInstanceOf(ForeignKeyViolationError);
     expect((missingUser as ForeignKeyViolationError).constraint).toBe("courses_user_id_users_id_fk");
     // The owner-copying trigger reports a hidden or missing parent before any constraint runs.
-    const hidden = await failure(asA((tx) => tx.insert(courseDocuments).values({ courseId: randomUUID(), fileName: "x.pdf", s3Key: randomUUID() })));
+    const hidden = await failure(
+      asA((tx) =>
+        tx.insert(courseDocuments).values({ courseId: randomUUID(), fileName: "x.pdf", s3Key: randomUUID() }),
+      ),
+    );
     expect(hidden).toBeInstanceOf(ForeignKeyViolationError);
     expect((hidden as ForeignKeyViolationError).constraint).toBeUndefined();
   });
 
   it("a value out of range is a CheckViolationError naming the constraint", async () => {
-    const error = await failure(asA((tx) => tx.insert(userAnnotations).values({ userId: a.id, feedbackType: "general", rating: 9 })));
+    const error = await failure(
+      asA((tx) => tx.insert(userAnnotations).values({ userId: a.id, feedbackType: "general", rating: 9 })),
+    );
     expect(error).toBeInstanceOf(CheckViolationError);
     expect((error as CheckViolationError).constraint).toBe("user_annotations_rating_check");
   });
@@ -100,18 +116,24 @@ describe.skipIf(!onServer())("failures of concurrency and of the connection (ser
     let attempts = 0;
     // Each locks one course then the other, in opposite orders, and waits for the other to hold its first lock.
     const lockBoth = (firstId: string, secondId: string, retries: number, ready: Promise<void>, signal: () => void) =>
-      asA(async (tx) => {
-        attempts++;
-        await tx.execute(sql`UPDATE courses SET title = title WHERE id = ${firstId}`);
-        signal();
-        await ready;
-        await tx.execute(sql`UPDATE courses SET title = title WHERE id = ${secondId}`);
-      }, { retries });
+      asA(
+        async (tx) => {
+          attempts++;
+          await tx.execute(sql`UPDATE courses SET title = title WHERE id = ${firstId}`);
+          signal();
+          await ready;
+          await tx.execute(sql`UPDATE courses SET title = title WHERE id = ${secondId}`);
+        },
+        { retries },
+      );
     let signalOne!: () => void;
     let signalTwo!: () => void;
     const oneHolds = new Promise<void>((r) => (signalOne = r));
     const twoHolds = new Promise<void>((r) => (signalTwo = r));
-    const results = await Promise.allSettled([lockBoth(x, y, 0, twoHolds, signalOne), lockBoth(y, x, 0, oneHolds, signalTwo)]);
+    const results = await Promise.allSettled([
+      lockBoth(x, y, 0, twoHolds, signalOne),
+      lockBoth(y, x, 0, oneHolds, signalTwo),
+    ]);
     const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     expect(lost.reason).toBeInstanceOf(SerializationError);
     expect(lost.reason).toMatchObject({ code: "DEADLOCK", sqlState: "40P01", retryable: true });
@@ -137,7 +159,9 @@ describe.skipIf(!onServer())("failures of concurrency and of the connection (ser
         }),
       );
       expect(await killed).toBeInstanceOf(ConnectionLostError);
-      const [next] = await withUserContext(db, a.id, (tx) => queryRows(tx, sql`SELECT count(*)::int AS n FROM courses`));
+      const [next] = await withUserContext(db, a.id, (tx) =>
+        queryRows(tx, sql`SELECT count(*)::int AS n FROM courses`),
+      );
       expect(next!.n).toBeGreaterThan(0);
     } finally {
       await closeDb(db);

@@ -21,19 +21,28 @@ describe("drizzle/", () => {
     const idx = String(migrations.length - 1).padStart(4, "0");
     const snapshot = JSON.parse(readFileSync(join(folder, "meta", `${idx}_snapshot.json`), "utf8"));
     const current = generateDrizzleJson(schema as Record<string, unknown>, snapshot.id);
-    expect(await generateMigration(snapshot, current), `schema changed after ${last.name}: run npm run db:generate`).toEqual([]);
+    expect(
+      await generateMigration(snapshot, current),
+      `schema changed after ${last.name}: run npm run db:generate`,
+    ).toEqual([]);
   });
 
   it("has no sql/ change pending: sql/ is as the last migration written from it left it", async () => {
     const sqlDir = join(folder, "..", "sql");
     const order = readSqlOrder(sqlDir);
     const plan = await planSqlMigration(latestSqlState(folder), await readSqlSources(sqlDir, order), order);
-    expect(plan && [...plan.added, ...plan.changed, ...plan.dropped], "sql/ changed: run npm run db:generate").toBeUndefined();
+    expect(
+      plan && [...plan.added, ...plan.changed, ...plan.dropped],
+      "sql/ changed: run npm run db:generate",
+    ).toBeUndefined();
   });
 
-  it.each(migrations.map((m) => [m.name, m] as const))("%s ends with the marker that names it in migrations_log", (name, m) => {
-    expect(m.statements.at(-1)).toBe(markerStatement(name));
-  });
+  it.each(migrations.map((m) => [m.name, m] as const))(
+    "%s ends with the marker that names it in migrations_log",
+    (name, m) => {
+      expect(m.statements.at(-1)).toBe(markerStatement(name));
+    },
+  );
 
   it.each(migrations.map((m) => [m.name, m] as const))("%s has a rollback in drizzle/rollback/", (_, m) => {
     expect(m.rollback?.statements.length).toBeGreaterThan(0);

@@ -41,18 +41,27 @@ const DRIZZLE_KIT_EMPTY_ARRAY_DEFAULT = `ALTER TABLE "user_profiles" ALTER COLUM
 const onPglite = !onServer();
 
 describe("drizzle-kit push on a fully migrated database", () => {
-  it.skipIf(onPglite)("proposes no statement that touches a policy, row-level security, migrations_log or a constraint", async () => {
-    const statements = await push(schema);
-    const dangerous = statements.filter((s) => /POLICY|ROW LEVEL SECURITY|migrations_log|CONSTRAINT/i.test(s));
-    expect(dangerous, `push would run:\n${statements.join("\n")}`).toEqual([]);
-  });
+  it.skipIf(onPglite)(
+    "proposes no statement that touches a policy, row-level security, migrations_log or a constraint",
+    async () => {
+      const statements = await push(schema);
+      const dangerous = statements.filter((s) => /POLICY|ROW LEVEL SECURITY|migrations_log|CONSTRAINT/i.test(s));
+      expect(dangerous, `push would run:\n${statements.join("\n")}`).toEqual([]);
+    },
+  );
 
-  it.runIf(onPglite)("on PGlite, proposes only that default and the two unique constraints it reads in another column order", async () => {
-    const statements = await push(schema);
-    const rebuilt = statements.filter((s) => s.includes("CONSTRAINT")).map((s) => /CONSTRAINT "([^"]+)"/.exec(s)![1]);
-    expect(statements.filter((s) => !s.includes("CONSTRAINT"))).toEqual([DRIZZLE_KIT_EMPTY_ARRAY_DEFAULT]);
-    expect([...new Set(rebuilt)].sort()).toEqual(["keywords_chapter_id_term_unique", "relationships_source_target_type_unique"]);
-  });
+  it.runIf(onPglite)(
+    "on PGlite, proposes only that default and the two unique constraints it reads in another column order",
+    async () => {
+      const statements = await push(schema);
+      const rebuilt = statements.filter((s) => s.includes("CONSTRAINT")).map((s) => /CONSTRAINT "([^"]+)"/.exec(s)![1]);
+      expect(statements.filter((s) => !s.includes("CONSTRAINT"))).toEqual([DRIZZLE_KIT_EMPTY_ARRAY_DEFAULT]);
+      expect([...new Set(rebuilt)].sort()).toEqual([
+        "keywords_chapter_id_term_unique",
+        "relationships_source_target_type_unique",
+      ]);
+    },
+  );
 
   it.skipIf(onPglite)("proposes nothing else but re-setting one default it misreads", async () => {
     const statements = await push(schema);
@@ -95,22 +104,27 @@ describe("the consumer drizzle-kit config (@sensa-learn/db/drizzle-config)", () 
     }
   });
 
-  it.skipIf(onPglite)("asOperator connects acting as admin_role, which sees the rows FORCEd RLS hides from the owner (server: PGlite has no URL)", async () => {
-    const user = await createUser(t.db);
-    await createCourseTree(t.db, user.id);
-    const look = async (url: string) => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        const { rows } = await client.query("SELECT current_user AS role, (SELECT count(*)::int FROM courses) AS courses");
-        return rows[0] as { role: string; courses: number };
-      } finally {
-        await client.end();
-      }
-    };
-    const operator = drizzleConfig({ url: t.url!, asOperator: true }).dbCredentials.url;
-    expect(new URL(operator).searchParams.get("options")).toBe("-c role=admin_role");
-    expect(await look(t.url!)).toMatchObject({ courses: 0 });
-    expect(await look(operator)).toEqual({ role: "admin_role", courses: 1 });
-  });
+  it.skipIf(onPglite)(
+    "asOperator connects acting as admin_role, which sees the rows FORCEd RLS hides from the owner (server: PGlite has no URL)",
+    async () => {
+      const user = await createUser(t.db);
+      await createCourseTree(t.db, user.id);
+      const look = async (url: string) => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          const { rows } = await client.query(
+            "SELECT current_user AS role, (SELECT count(*)::int FROM courses) AS courses",
+          );
+          return rows[0] as { role: string; courses: number };
+        } finally {
+          await client.end();
+        }
+      };
+      const operator = drizzleConfig({ url: t.url!, asOperator: true }).dbCredentials.url;
+      expect(new URL(operator).searchParams.get("options")).toBe("-c role=admin_role");
+      expect(await look(t.url!)).toMatchObject({ courses: 0 });
+      expect(await look(operator)).toEqual({ role: "admin_role", courses: 1 });
+    },
+  );
 });

@@ -34,7 +34,12 @@ async function platformFunctions(): Promise<FunctionParameters[]> {
         AND p.proargnames IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')`,
   );
-  return rows.map((r) => ({ name: String(r.name), body: String(r.body), inputs: r.inputs as string[], outputs: r.outputs as string[] }));
+  return rows.map((r) => ({
+    name: String(r.name),
+    body: String(r.body),
+    inputs: r.inputs as string[],
+    outputs: r.outputs as string[],
+  }));
 }
 
 async function platformColumns(): Promise<{ tables: string[]; columns: Set<string> }> {
@@ -45,14 +50,19 @@ async function platformColumns(): Promise<{ tables: string[]; columns: Set<strin
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')`,
   );
-  return { tables: [...new Set(rows.map((r) => String(r.table_name)))], columns: new Set(rows.map((r) => String(r.column_name))) };
+  return {
+    tables: [...new Set(rows.map((r) => String(r.table_name)))],
+    columns: new Set(rows.map((r) => String(r.column_name))),
+  };
 }
 
 describe("the platform's SQL functions name their parameters as the README says", () => {
   it("p_<name> exactly when <name> is a column the body could confuse it with", async () => {
     const { tables, columns } = await platformColumns();
     const functions = await platformFunctions();
-    const searchFunctions = functions.filter((f) => ["find_similar_documents", "search_courses", "get_course_stats"].includes(f.name));
+    const searchFunctions = functions.filter((f) =>
+      ["find_similar_documents", "search_courses", "get_course_stats"].includes(f.name),
+    );
     expect(searchFunctions).toHaveLength(3); // the catalog query sees the functions it is about
 
     const misnamed: string[] = [];

@@ -59,21 +59,32 @@ function declaredSignature(fn: SqlFunction<unknown>): Signature {
 }
 
 describe("SQL function declarations", () => {
-  it.each(sqlFunctions.map((fn) => [fn.name, fn] as const))("%s: arguments and result row match the catalog, names and types in order", async (name, fn) => {
-    // Exactly one function of that name: an overload left behind would make the call ambiguous.
-    expect(await catalogSignature(t.db, name)).toEqual([declaredSignature(fn as SqlFunction<unknown>)]);
-  });
+  it.each(sqlFunctions.map((fn) => [fn.name, fn] as const))(
+    "%s: arguments and result row match the catalog, names and types in order",
+    async (name, fn) => {
+      // Exactly one function of that name: an overload left behind would make the call ambiguous.
+      expect(await catalogSignature(t.db, name)).toEqual([declaredSignature(fn as SqlFunction<unknown>)]);
+    },
+  );
 
   it("every function in sql/functions/ is declared, and nothing else", () => {
     const dir = new URL("../sql/functions/", import.meta.url);
     const defined = readdirSync(dir)
       .filter((f) => f.endsWith(".sql"))
-      .flatMap((f) => [...readFileSync(new URL(f, dir), "utf8").matchAll(/^CREATE (?:OR REPLACE )?FUNCTION (\w+)\(/gm)].map((m) => m[1]!));
+      .flatMap((f) =>
+        [...readFileSync(new URL(f, dir), "utf8").matchAll(/^CREATE (?:OR REPLACE )?FUNCTION (\w+)\(/gm)].map(
+          (m) => m[1]!,
+        ),
+      );
     expect(sqlFunctions.map((fn) => fn.name).sort()).toEqual([...new Set(defined)].sort());
   });
 
   it("a function whose result drifts from its declaration is caught (a renamed column, a changed type, a reordering)", async () => {
-    const declared = sqlFunction("shape_drift_probe", { p_id: "uuid" }, rowShape({ courseId: column.uuid, learnerCount: column.bigint }));
+    const declared = sqlFunction(
+      "shape_drift_probe",
+      { p_id: "uuid" },
+      rowShape({ courseId: column.uuid, learnerCount: column.bigint }),
+    );
     const drifts: Array<[returns: string, body: string]> = [
       ["TABLE (course_id uuid, learner_count bigint)", "SELECT p_id, 0::bigint"], // the match: the probe itself is sound
       ["TABLE (course_id uuid, learners bigint)", "SELECT p_id, 0::bigint"],
@@ -85,8 +96,13 @@ describe("SQL function declarations", () => {
       // As the owner, in a transaction rolled back: nothing stays behind.
       await t.db
         .transaction(async (tx) => {
-          await tx.execute(sql.raw(`CREATE FUNCTION shape_drift_probe(p_id uuid) RETURNS ${returns} LANGUAGE sql AS $$ ${body} $$`));
-          seen.push(JSON.stringify(await catalogSignature(tx, "shape_drift_probe")) === JSON.stringify([declaredSignature(declared as SqlFunction<unknown>)]));
+          await tx.execute(
+            sql.raw(`CREATE FUNCTION shape_drift_probe(p_id uuid) RETURNS ${returns} LANGUAGE sql AS $$ ${body} $$`),
+          );
+          seen.push(
+            JSON.stringify(await catalogSignature(tx, "shape_drift_probe")) ===
+              JSON.stringify([declaredSignature(declared as SqlFunction<unknown>)]),
+          );
           tx.rollback();
         })
         .catch((e: unknown) => {
@@ -99,15 +115,25 @@ describe("SQL function declarations", () => {
 
 describe("rows from a declaration", () => {
   it("the result row's keys are the declared camelCase keys, their SQL columns the snake_case names; bigint and numeric become numbers", () => {
-    const shape = rowShape({ processedDocumentId: column.uuid, totalTimeSpentSeconds: column.bigint, lastAccessedAt: column.timestamptzOrNull });
-    expect(shape.columns.map((c) => c.name)).toEqual(["processed_document_id", "total_time_spent_seconds", "last_accessed_at"]);
+    const shape = rowShape({
+      processedDocumentId: column.uuid,
+      totalTimeSpentSeconds: column.bigint,
+      lastAccessedAt: column.timestamptzOrNull,
+    });
+    expect(shape.columns.map((c) => c.name)).toEqual([
+      "processed_document_id",
+      "total_time_spent_seconds",
+      "last_accessed_at",
+    ]);
     // The statement renames each column to its key; what the driver returns is converted in place.
     expect(shape.decode({ processedDocumentId: "a", totalTimeSpentSeconds: "12", lastAccessedAt: null })).toEqual({
       processedDocumentId: "a",
       totalTimeSpentSeconds: 12,
       lastAccessedAt: null,
     });
-    expect(shape.decode({ processedDocumentId: "a", totalTimeSpentSeconds: 12n, lastAccessedAt: "2026-11-30T00:00:00Z" })).toEqual({
+    expect(
+      shape.decode({ processedDocumentId: "a", totalTimeSpentSeconds: 12n, lastAccessedAt: "2026-11-30T00:00:00Z" }),
+    ).toEqual({
       processedDocumentId: "a",
       totalTimeSpentSeconds: 12,
       lastAccessedAt: new Date("2026-11-30T00:00:00Z"),
@@ -125,7 +151,10 @@ describe("embeddings sent in binary", () => {
     for (let n = 0; n < 200; n++) {
       const scale = 10 ** Math.floor(random() * 30);
       const values = Array.from({ length: 768 }, (_, i) => (i % 97 === 0 ? 0 : random() * scale));
-      const { rows } = await pool.query("SELECT $1::vector = $2::vector AS same, $1::vector::text AS binary", [vectorParam(values, true), vectorParam(values, false)]);
+      const { rows } = await pool.query("SELECT $1::vector = $2::vector AS same, $1::vector::text AS binary", [
+        vectorParam(values, true),
+        vectorParam(values, false),
+      ]);
       expect(rows[0], rows[0].binary.slice(0, 80)).toMatchObject({ same: true });
     }
   });

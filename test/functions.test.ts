@@ -45,24 +45,51 @@ beforeAll(async () => {
   t = await openTestDatabase();
   userId = (await createUser(t.db)).id;
   await withAdmin(t.db, async (tx) => {
-    const [bio] = await tx.insert(courses).values({ userId, title: "Introduction to Biology", description: "Cells, genes and evolution" }).returning();
+    const [bio] = await tx
+      .insert(courses)
+      .values({ userId, title: "Introduction to Biology", description: "Cells, genes and evolution" })
+      .returning();
     await tx.insert(courses).values({ userId, title: "Organic Chemistry", description: "Carbon compounds" });
     await tx.insert(courses).values({ userId, title: "Medieval History" });
     ids.course = bio!.id;
     const processedIds: string[] = [];
     for (const [i, d] of documentTilts.entries()) {
-      const [doc] = await tx.insert(courseDocuments).values({ courseId: bio!.id, fileName: `${d.title}.pdf`, s3Key: `k/${userId}/${i}` }).returning();
-      const [p] = await tx.insert(processedDocuments).values({ documentId: doc!.id, title: d.title, embedding: embeddingAlong(d.axis, d.tilt) }).returning();
+      const [doc] = await tx
+        .insert(courseDocuments)
+        .values({ courseId: bio!.id, fileName: `${d.title}.pdf`, s3Key: `k/${userId}/${i}` })
+        .returning();
+      const [p] = await tx
+        .insert(processedDocuments)
+        .values({ documentId: doc!.id, title: d.title, embedding: embeddingAlong(d.axis, d.tilt) })
+        .returning();
       processedIds.push(p!.id);
     }
     // Two documents done, one failed; three chapters in the first.
-    const docs = await tx.select().from(courseDocuments).where(sql`course_id = ${bio!.id}`).orderBy(courseDocuments.fileName);
-    for (const d of docs.slice(0, 3)) await tx.update(courseDocuments).set({ processingStatus: "processing" }).where(sql`id = ${d.id}`);
-    for (const d of docs.slice(0, 2)) await tx.update(courseDocuments).set({ processingStatus: "completed" }).where(sql`id = ${d.id}`);
-    await tx.update(courseDocuments).set({ processingStatus: "failed", processingError: "OCR failed" }).where(sql`id = ${docs[2]!.id}`);
+    const docs = await tx
+      .select()
+      .from(courseDocuments)
+      .where(sql`course_id = ${bio!.id}`)
+      .orderBy(courseDocuments.fileName);
+    for (const d of docs.slice(0, 3))
+      await tx
+        .update(courseDocuments)
+        .set({ processingStatus: "processing" })
+        .where(sql`id = ${d.id}`);
+    for (const d of docs.slice(0, 2))
+      await tx
+        .update(courseDocuments)
+        .set({ processingStatus: "completed" })
+        .where(sql`id = ${d.id}`);
+    await tx
+      .update(courseDocuments)
+      .set({ processingStatus: "failed", processingError: "OCR failed" })
+      .where(sql`id = ${docs[2]!.id}`);
     const chapterRows = [];
     for (let n = 1; n <= 3; n++) {
-      const [c] = await tx.insert(chapters).values({ processedDocumentId: processedIds[0]!, chapterNumber: n, title: `Chapter ${n}` }).returning();
+      const [c] = await tx
+        .insert(chapters)
+        .values({ processedDocumentId: processedIds[0]!, chapterNumber: n, title: `Chapter ${n}` })
+        .returning();
       chapterRows.push(c!);
     }
     ids.chapter1 = chapterRows[0]!.id;
@@ -78,11 +105,19 @@ beforeAll(async () => {
       const [k] = await tx.insert(keywords).values({ chapterId: chapter.id, term, embedding }).returning();
       kw.push(k!.id);
     }
-    await tx.insert(relationships).values({ sourceKeywordId: kw[0]!, targetKeywordId: kw[1]!, relationshipType: "related_to" });
+    await tx
+      .insert(relationships)
+      .values({ sourceKeywordId: kw[0]!, targetKeywordId: kw[1]!, relationshipType: "related_to" });
     // Progress: chapter 1 done (600 s), chapter 2 half (300 s), chapter 3 never opened.
-    await tx.insert(userProgress).values({ userId, chapterId: chapterRows[0]!.id, completionPercentage: 100, timeSpentSeconds: 600 });
-    await tx.insert(userProgress).values({ userId, chapterId: chapterRows[1]!.id, completionPercentage: 50, timeSpentSeconds: 300 });
-    await tx.insert(userAnnotations).values({ userId, chapterId: chapterRows[0]!.id, feedbackType: "general", rating: 5 });
+    await tx
+      .insert(userProgress)
+      .values({ userId, chapterId: chapterRows[0]!.id, completionPercentage: 100, timeSpentSeconds: 600 });
+    await tx
+      .insert(userProgress)
+      .values({ userId, chapterId: chapterRows[1]!.id, completionPercentage: 50, timeSpentSeconds: 300 });
+    await tx
+      .insert(userAnnotations)
+      .values({ userId, chapterId: chapterRows[0]!.id, feedbackType: "general", rating: 5 });
   });
 });
 afterAll(() => t?.close());
@@ -105,18 +140,24 @@ describe("find_similar_documents", () => {
   });
 
   it("returns at most `limit` rows", async () => {
-    expect(await asUser((tx) => findSimilarDocuments(tx, { embedding: query, limit: 2, threshold: 0 }))).toHaveLength(2);
+    expect(await asUser((tx) => findSimilarDocuments(tx, { embedding: query, limit: 2, threshold: 0 }))).toHaveLength(
+      2,
+    );
   });
 
   it("works positionally from SQL, as in the spec", async () => {
-    const rows = await asUser((tx) => queryRows(tx, sql.raw(`SELECT title FROM find_similar_documents('[${query.join(",")}]', 10, 0.7)`)));
+    const rows = await asUser((tx) =>
+      queryRows(tx, sql.raw(`SELECT title FROM find_similar_documents('[${query.join(",")}]', 10, 0.7)`)),
+    );
     expect(rows.map((r) => r.title)).toEqual(["Exactly", "Close", "Diagonal"]);
   });
 });
 
 describe("find_similar_keywords", () => {
   it("ranks a chapter's keywords by similarity", async () => {
-    const found = await asUser((tx) => findSimilarKeywords(tx, { embedding: embeddingAlong(1), chapterId: ids.chapter1 }));
+    const found = await asUser((tx) =>
+      findSimilarKeywords(tx, { embedding: embeddingAlong(1), chapterId: ids.chapter1 }),
+    );
     expect(found.map((k) => k.term)).toEqual(["mitochondria", "mitosis", "ribosome"]);
     expect(found[0]!.similarity).toBeCloseTo(1, 6);
   });
@@ -135,15 +176,21 @@ describe("search_courses", () => {
   });
 
   it("tolerates a typo", async () => {
-    expect((await asUser((tx) => searchCourses(tx, { userId, query: "chemestry" }))).map((c) => c.title)).toEqual(["Organic Chemistry"]);
+    expect((await asUser((tx) => searchCourses(tx, { userId, query: "chemestry" }))).map((c) => c.title)).toEqual([
+      "Organic Chemistry",
+    ]);
   });
 
   it("finds a course by its description", async () => {
-    expect((await asUser((tx) => searchCourses(tx, { userId, query: "evolution" }))).map((c) => c.title)).toEqual(["Introduction to Biology"]);
+    expect((await asUser((tx) => searchCourses(tx, { userId, query: "evolution" }))).map((c) => c.title)).toEqual([
+      "Introduction to Biology",
+    ]);
   });
 
   it("works positionally from SQL, as in the spec", async () => {
-    const rows = await asUser((tx) => queryRows(tx, sql.raw(`SELECT title FROM search_courses('${userId}', 'biology', 20)`)));
+    const rows = await asUser((tx) =>
+      queryRows(tx, sql.raw(`SELECT title FROM search_courses('${userId}', 'biology', 20)`)),
+    );
     expect(rows.map((r) => r.title)).toEqual(["Introduction to Biology"]);
   });
 });
@@ -156,7 +203,9 @@ describe("search_keywords", () => {
   });
 
   it("works positionally from SQL, as in the spec", async () => {
-    const rows = await asUser((tx) => queryRows(tx, sql.raw(`SELECT term FROM search_keywords('${ids.course}', 'mitochondria', 50)`)));
+    const rows = await asUser((tx) =>
+      queryRows(tx, sql.raw(`SELECT term FROM search_keywords('${ids.course}', 'mitochondria', 50)`)),
+    );
     expect(rows[0]?.term).toBe("mitochondria");
   });
 });

@@ -36,8 +36,17 @@ function declaredNames(): Array<{ kind: string; name: string }> {
     for (const ch of c.checks) names.push({ kind: "check", name: ch.name });
     for (const p of c.policies) names.push({ kind: "policy", name: p.name });
   }
-  for (const e of [schema.userRole, schema.processingStatus, schema.feedbackType, schema.learningStyle, schema.complexityLevel]) {
-    names.push({ kind: "enum", name: e.enumName }, ...e.enumValues.map((v) => ({ kind: `value of ${e.enumName}`, name: v })));
+  for (const e of [
+    schema.userRole,
+    schema.processingStatus,
+    schema.feedbackType,
+    schema.learningStyle,
+    schema.complexityLevel,
+  ]) {
+    names.push(
+      { kind: "enum", name: e.enumName },
+      ...e.enumValues.map((v) => ({ kind: `value of ${e.enumName}`, name: v })),
+    );
   }
   return names;
 }
@@ -50,7 +59,9 @@ describe("identifiers", () => {
   });
 
   it("of every constraint, index and policy the schema declares are in the catalog exactly as declared", async () => {
-    const declared = declaredNames().filter((n) => ["foreign key", "unique", "index", "check", "policy"].includes(n.kind));
+    const declared = declaredNames().filter((n) =>
+      ["foreign key", "unique", "index", "check", "policy"].includes(n.kind),
+    );
     const rows = await queryRows(
       t.db,
       sql`SELECT conname AS name FROM pg_constraint WHERE connamespace = 'public'::regnamespace

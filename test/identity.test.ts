@@ -37,13 +37,16 @@ afterAll(async () => {
 });
 
 /** As the app: the login itself on a server, sensa_app in a context on PGlite. */
-const asApp = <T>(fn: (db: Queryable) => Promise<T>) => (onServer() ? fn(app) : withUserContext(t.db, randomUUID(), fn));
+const asApp = <T>(fn: (db: Queryable) => Promise<T>) =>
+  onServer() ? fn(app) : withUserContext(t.db, randomUUID(), fn);
 const newSub = () => `cognito-${randomUUID()}`;
 
 describe("findOrCreateUser", () => {
   it("creates the user on first sign-in, with role 'user', and finds the same row afterwards", async () => {
     const cognitoSub = newSub();
-    const first = await asApp((db) => findOrCreateUser(db, { cognitoSub, email: `${cognitoSub}@example.com`, displayName: "Ana" }));
+    const first = await asApp((db) =>
+      findOrCreateUser(db, { cognitoSub, email: `${cognitoSub}@example.com`, displayName: "Ana" }),
+    );
     expect(first).toMatchObject({ cognitoSub, email: `${cognitoSub}@example.com`, displayName: "Ana", role: "user" });
     expect(first.createdAt).toBeInstanceOf(Date);
     const again = await asApp((db) => findOrCreateUser(db, { cognitoSub, email: "changed@example.com" }));
@@ -51,7 +54,9 @@ describe("findOrCreateUser", () => {
   });
 
   it("tells a new sub whose email another user has only that the email is registered", async () => {
-    const error = await asApp((db) => findOrCreateUser(db, { cognitoSub: newSub(), email: other.email })).catch((e: unknown) => e);
+    const error = await asApp((db) => findOrCreateUser(db, { cognitoSub: newSub(), email: other.email })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UniqueViolationError);
     expect((error as UniqueViolationError).constraint).toBe("users_email_unique");
     expect(String((error as Error).message)).not.toContain(other.id);
@@ -65,28 +70,44 @@ describe("findOrCreateUser", () => {
             has_function_privilege('sensa_app', oid, 'EXECUTE') AS app_may_call
           FROM pg_proc WHERE oid = 'find_or_create_user(text, text, text)'::regprocedure`,
     );
-    expect(f).toEqual({ owner: "admin_role", definer: true, config: "search_path=public, pg_temp", app_may_call: true });
+    expect(f).toEqual({
+      owner: "admin_role",
+      definer: true,
+      config: "search_path=public, pg_temp",
+      app_may_call: true,
+    });
   });
 });
 
 describe("users through Drizzle in a user's context", () => {
   it("the app inserts its own user's row, role left to its default", async () => {
     const id = randomUUID();
-    const [row] = await withUserContext(t.db, id, (tx) => tx.insert(users).values({ id, cognitoSub: newSub(), email: `${id}@example.com` }).returning());
+    const [row] = await withUserContext(t.db, id, (tx) =>
+      tx
+        .insert(users)
+        .values({ id, cognitoSub: newSub(), email: `${id}@example.com` })
+        .returning(),
+    );
     expect(row).toMatchObject({ id, role: "user" });
   });
 
   it("cannot insert a row with a role of its choosing", async () => {
     const id = randomUUID();
-    const attempt = withUserContext(t.db, id, (tx) => tx.insert(users).values({ id, cognitoSub: newSub(), email: `${id}@example.com`, role: "admin" }));
+    const attempt = withUserContext(t.db, id, (tx) =>
+      tx.insert(users).values({ id, cognitoSub: newSub(), email: `${id}@example.com`, role: "admin" }),
+    );
     await expect(attempt).rejects.toBeInstanceOf(PermissionDeniedError);
   });
 
   it("cannot change its own role", async () => {
     const me = await createUser(t.db);
-    const attempt = withUserContext(t.db, me.id, (tx) => tx.update(users).set({ role: "moderator" }).where(eq(users.id, me.id)));
+    const attempt = withUserContext(t.db, me.id, (tx) =>
+      tx.update(users).set({ role: "moderator" }).where(eq(users.id, me.id)),
+    );
     await expect(attempt).rejects.toBeInstanceOf(PermissionDeniedError);
-    const [after] = await withAdmin(t.db, (tx) => tx.select({ role: users.role }).from(users).where(eq(users.id, me.id)));
+    const [after] = await withAdmin(t.db, (tx) =>
+      tx.select({ role: users.role }).from(users).where(eq(users.id, me.id)),
+    );
     expect(after!.role).toBe("user");
   });
 
@@ -94,9 +115,13 @@ describe("users through Drizzle in a user's context", () => {
     const me = randomUUID();
     await withUserContext(t.db, me, async (tx) => {
       expect(await tx.select().from(users).where(eq(users.id, other.id))).toEqual([]);
-      expect(await tx.update(users).set({ email: "stolen@example.com" }).where(eq(users.id, other.id)).returning()).toEqual([]);
+      expect(
+        await tx.update(users).set({ email: "stolen@example.com" }).where(eq(users.id, other.id)).returning(),
+      ).toEqual([]);
     });
-    const claim = withUserContext(t.db, me, (tx) => tx.insert(users).values({ id: other.id, cognitoSub: newSub(), email: `${me}@example.com` }));
+    const claim = withUserContext(t.db, me, (tx) =>
+      tx.insert(users).values({ id: other.id, cognitoSub: newSub(), email: `${me}@example.com` }),
+    );
     await expect(claim).rejects.toBeInstanceOf(RowLevelSecurityError);
   });
 });

@@ -47,7 +47,9 @@ describe(`recall on the benchmark's seeded database (${DOCUMENTS.toLocaleString(
     // The figure recorded in bench/results came from another build of the index: builds differ by a
     // few hundredths of recall (0.971 here once against 0.998 recorded), so it is shown, not compared.
     if (onServer()) {
-      const recorded = JSON.parse(readFileSync(join(defaultMigrationsFolder(), "..", "bench/results/2026-11-25-postgresql-10k.json"), "utf8"));
+      const recorded = JSON.parse(
+        readFileSync(join(defaultMigrationsFolder(), "..", "bench/results/2026-11-25-postgresql-10k.json"), "utf8"),
+      );
       console.log(`recorded benchmark recall@10 (another index build): ${recorded.vector.recall_at_10}`);
     }
   }, 600_000);

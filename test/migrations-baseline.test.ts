@@ -34,7 +34,9 @@ const empty = async () => {
  */
 async function buildByHand(db: Database, upTo: string): Promise<void> {
   await db.execute(sql`CREATE SCHEMA drizzle`);
-  await db.execute(sql`CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
+  await db.execute(
+    sql`CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
+  );
   for (const m of migrations.slice(0, names.indexOf(upTo) + 1)) {
     for (const statement of m.statements) await db.execute(sql.raw(statement));
   }
@@ -55,9 +57,9 @@ describe("baseline", { timeout: 180_000 }, () => {
     const reference = await empty();
     const result = await baseline(db, { reference: reference.db, to: UP_TO });
     expect(result.recorded).toEqual(adopted);
-    expect(await queryRows(db, sql`SELECT migration_name, direction, applied_via FROM migrations_log ORDER BY id`)).toEqual(
-      adopted.map((name) => ({ migration_name: name, direction: "up", applied_via: "baseline" })),
-    );
+    expect(
+      await queryRows(db, sql`SELECT migration_name, direction, applied_via FROM migrations_log ORDER BY id`),
+    ).toEqual(adopted.map((name) => ({ migration_name: name, direction: "up", applied_via: "baseline" })));
     expect((await readApplied(db)).map((a) => a.hash)).toEqual(migrations.slice(0, adopted.length).map((m) => m.hash));
 
     expect((await migrate(db)).applied).toEqual(names.slice(adopted.length));
@@ -78,8 +80,12 @@ describe("baseline", { timeout: 180_000 }, () => {
     const { drift, message } = error as BaselineRefusedError;
     expect(drift?.extra).toEqual(["column courses.legacy_code"]);
     expect(drift?.missing).toEqual(["index courses_user_id_idx"]);
-    expect(drift?.changed).toEqual([expect.stringMatching(/^column users\.display_name: character varying\(80\).* ≠ text/)]);
-    expect(message).toMatch(/refusing to baseline: the schema differs from what the migrations up to 0002_sql_objects build\. Nothing was recorded/);
+    expect(drift?.changed).toEqual([
+      expect.stringMatching(/^column users\.display_name: character varying\(80\).* ≠ text/),
+    ]);
+    expect(message).toMatch(
+      /refusing to baseline: the schema differs from what the migrations up to 0002_sql_objects build\. Nothing was recorded/,
+    );
     expect(message).toContain("+ extra:   column courses.legacy_code");
     expect(message).toContain("- missing: index courses_user_id_idx");
     expect(await readApplied(db)).toEqual([]);
@@ -92,24 +98,30 @@ describe("baseline", { timeout: 180_000 }, () => {
     await expect(baseline(db, { reference: reference.db })).rejects.toThrow(/already has 3 migration\(s\) recorded/);
   });
 
-  it.skipIf(!onServer())("sensa-db baseline records, or exits 1 listing the differences (server)", async () => {
-    const matching = await empty();
-    await buildByHand(matching.db, UP_TO);
-    const reference = await empty();
-    const ok = await cli(matching.url!, "baseline", "--to", UP_TO, "--reference-url", reference.url!);
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/built in the database given by --reference-url\); recorded as applied without running them:\n {2}= 0000_bootstrap\n {2}= 0001_schema\n {2}= 0002_sql_objects/);
-    expect((await cli(matching.url!, "migrate")).code).toBe(0);
-    expect((await readApplied(matching.db)).length).toBe(names.length);
+  it.skipIf(!onServer())(
+    "sensa-db baseline records, or exits 1 listing the differences (server)",
+    async () => {
+      const matching = await empty();
+      await buildByHand(matching.db, UP_TO);
+      const reference = await empty();
+      const ok = await cli(matching.url!, "baseline", "--to", UP_TO, "--reference-url", reference.url!);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(
+        /built in the database given by --reference-url\); recorded as applied without running them:\n {2}= 0000_bootstrap\n {2}= 0001_schema\n {2}= 0002_sql_objects/,
+      );
+      expect((await cli(matching.url!, "migrate")).code).toBe(0);
+      expect((await readApplied(matching.db)).length).toBe(names.length);
 
-    const differing = await empty();
-    await buildByHand(differing.db, UP_TO);
-    await differing.db.execute(sql`CREATE TABLE notes_by_hand (id int)`);
-    const reference2 = await empty();
-    const refused = await cli(differing.url!, "baseline", "--to", UP_TO, "--reference-url", reference2.url!);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/refusing to baseline/);
-    expect(refused.stderr).toContain("+ extra:   table notes_by_hand");
-    expect(await readApplied(differing.db)).toEqual([]);
-  }, 180_000);
+      const differing = await empty();
+      await buildByHand(differing.db, UP_TO);
+      await differing.db.execute(sql`CREATE TABLE notes_by_hand (id int)`);
+      const reference2 = await empty();
+      const refused = await cli(differing.url!, "baseline", "--to", UP_TO, "--reference-url", reference2.url!);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/refusing to baseline/);
+      expect(refused.stderr).toContain("+ extra:   table notes_by_hand");
+      expect(await readApplied(differing.db)).toEqual([]);
+    },
+    180_000,
+  );
 });

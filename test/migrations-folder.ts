@@ -12,13 +12,22 @@ export function copyOfDrizzle(): { folder: string; remove(): void } {
 }
 
 /** Appends a migration to the copy's journal, ending with the marker that names it, as db:generate writes it. */
-export function addMigration(folder: string, tag: string, statements: string[], options: { noTransaction?: boolean; rollback?: string[] } = {}): void {
+export function addMigration(
+  folder: string,
+  tag: string,
+  statements: string[],
+  options: { noTransaction?: boolean; rollback?: string[] } = {},
+): void {
   const journalPath = join(folder, "meta", "_journal.json");
   const journal = JSON.parse(readFileSync(journalPath, "utf8"));
   const last = journal.entries.at(-1);
   journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag });
   writeFileSync(journalPath, JSON.stringify(journal));
   const header = options.noTransaction ? `${NO_TRANSACTION_MARKER}\n` : "";
-  writeFileSync(join(folder, `${tag}.sql`), header + [...statements, markerStatement(tag)].join(`\n${BREAKPOINT}\n`) + "\n");
-  if (options.rollback) writeFileSync(join(folder, "rollback", `${tag}.sql`), options.rollback.join(`\n${BREAKPOINT}\n`) + "\n");
+  writeFileSync(
+    join(folder, `${tag}.sql`),
+    header + [...statements, markerStatement(tag)].join(`\n${BREAKPOINT}\n`) + "\n",
+  );
+  if (options.rollback)
+    writeFileSync(join(folder, "rollback", `${tag}.sql`), options.rollback.join(`\n${BREAKPOINT}\n`) + "\n");
 }

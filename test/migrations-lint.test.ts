@@ -28,7 +28,11 @@ const lintCi = (folder: string) =>
 describe("squawk on migrations", () => {
   it("passes drizzle/: nothing newer than production has a finding that is not accepted", () => {
     const result = lintMigrations();
-    expect(result.linted).toEqual(readMigrations().slice(3).map((m) => m.name)); // after 0002_sql_objects, production
+    expect(result.linted).toEqual(
+      readMigrations()
+        .slice(3)
+        .map((m) => m.name),
+    ); // after 0002_sql_objects, production
     expect(result.findings).toEqual([]);
   });
 
@@ -48,9 +52,13 @@ describe("squawk on migrations", () => {
     ]);
     const result = await lintCi(folder);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain("drizzle/0004_dangerous.sql:1: require-concurrent-index-creation: During normal index creation, table updates are blocked");
+    expect(result.stdout).toContain(
+      "drizzle/0004_dangerous.sql:1: require-concurrent-index-creation: During normal index creation, table updates are blocked",
+    );
     expect(result.stdout).toContain("help: Use `concurrently` to avoid blocking writes.");
-    expect(result.stdout).toMatch(/drizzle\/0004_dangerous\.sql:3: adding-not-nullable-field: Setting a column `NOT NULL` blocks reads/);
+    expect(result.stdout).toMatch(
+      /drizzle\/0004_dangerous\.sql:3: adding-not-nullable-field: Setting a column `NOT NULL` blocks reads/,
+    );
     expect(result.stdout).toMatch(/drizzle\/0004_dangerous\.sql:5: adding-required-field/);
     expect(result.stdout).toMatch(/3 finding\(s\) to fix, 0 accepted/);
   }, 120_000);
@@ -58,14 +66,24 @@ describe("squawk on migrations", () => {
   it("passes the index migration db:generate writes (CONCURRENTLY, outside a transaction), and refuses CONCURRENTLY inside the batch transaction", async () => {
     const folder = folderCopy();
     addMigration(folder, "0004_courses_created_at_idx", []);
-    const generated = concurrentIndexMigration(['CREATE INDEX "courses_created_at_idx" ON "courses" USING btree ("created_at");'])!;
-    writeFileSync(join(folder, "0004_courses_created_at_idx.sql"), `${generated}${BREAKPOINT}\n${markerStatement("0004_courses_created_at_idx")}\n`);
+    const generated = concurrentIndexMigration([
+      'CREATE INDEX "courses_created_at_idx" ON "courses" USING btree ("created_at");',
+    ])!;
+    writeFileSync(
+      join(folder, "0004_courses_created_at_idx.sql"),
+      `${generated}${BREAKPOINT}\n${markerStatement("0004_courses_created_at_idx")}\n`,
+    );
     expect(readMigrations(folder).at(-1)!.transactional).toBe(false);
     expect(lintMigrations({ migrationsFolder: folder }).findings).toEqual([]);
 
-    addMigration(folder, "0005_concurrently_in_batch", ['CREATE INDEX CONCURRENTLY IF NOT EXISTS "courses_updated_at_idx" ON "courses" ("updated_at");']);
+    addMigration(folder, "0005_concurrently_in_batch", [
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS "courses_updated_at_idx" ON "courses" ("updated_at");',
+    ]);
     expect(lintMigrations({ migrationsFolder: folder }).findings).toEqual([
-      expect.objectContaining({ migration: "0005_concurrently_in_batch", rule: "ban-concurrent-index-creation-in-transaction" }),
+      expect.objectContaining({
+        migration: "0005_concurrently_in_batch",
+        rule: "ban-concurrent-index-creation-in-transaction",
+      }),
     ]);
   });
 });
@@ -77,12 +95,19 @@ describe("the index migration db:generate writes", () => {
       'CREATE UNIQUE INDEX "users_email_lower_idx" ON "users" USING btree (lower("email"));',
     ]);
     expect(text).toMatch(/^-- sensa-db: no-transaction\n/);
-    expect(text).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS "courses_created_at_idx" ON "courses" USING btree ("created_at");');
+    expect(text).toContain(
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS "courses_created_at_idx" ON "courses" USING btree ("created_at");',
+    );
     expect(text).toContain(`${BREAKPOINT}\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "users_email_lower_idx"`);
   });
 
   it("leaves a migration that does anything else in the batch transaction", () => {
-    expect(concurrentIndexMigration(['ALTER TABLE "courses" ADD COLUMN "code" text;', 'CREATE INDEX "courses_code_idx" ON "courses" ("code");'])).toBeUndefined();
+    expect(
+      concurrentIndexMigration([
+        'ALTER TABLE "courses" ADD COLUMN "code" text;',
+        'CREATE INDEX "courses_code_idx" ON "courses" ("code");',
+      ]),
+    ).toBeUndefined();
     expect(concurrentIndexMigration(["-- Custom SQL migration file, put your code below! --"])).toBeUndefined();
   });
 });

@@ -45,7 +45,13 @@ describe("rollback names what it undoes", { timeout: 180_000 }, () => {
         await holder.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
         const both = Promise.all([cli(t.url!, "rollback", "--force"), cli(t.url!, "rollback", "--force")]);
         const waiting = async () =>
-          Number((await holder.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0].n);
+          Number(
+            (
+              await holder.query(
+                "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+              )
+            ).rows[0].n,
+          );
         for (let i = 0; (await waiting()) < 2; i++) {
           if (i > 1200) throw new Error("the two rollbacks never queued on the migration lock");
           await new Promise((r) => setTimeout(r, 50));
@@ -56,13 +62,17 @@ describe("rollback names what it undoes", { timeout: 180_000 }, () => {
         const undid = results.find((r) => r.code === 0)!;
         const refused = results.find((r) => r.code === 1)!;
         expect(undid.stdout).toMatch(new RegExp(`rolled back 1 migration\\(s\\):\\n  - ${last}`));
-        expect(refused.stderr).toContain(`planned to undo ${last}, but once it held the migration lock the migrations to undo were ${beforeLast}`);
+        expect(refused.stderr).toContain(
+          `planned to undo ${last}, but once it held the migration lock the migrations to undo were ${beforeLast}`,
+        );
         expect(refused.stderr).toMatch(/Nothing was changed/);
       } finally {
         await holder.end();
       }
       expect((await readApplied(t.db)).length).toBe(names.length - 1);
-      expect(await queryRows(t.db, sql`SELECT migration_name FROM migrations_log WHERE direction = 'down'`)).toEqual([{ migration_name: last }]);
+      expect(await queryRows(t.db, sql`SELECT migration_name FROM migrations_log WHERE direction = 'down'`)).toEqual([
+        { migration_name: last },
+      ]);
     },
     180_000,
   );

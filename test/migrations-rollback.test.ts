@@ -26,15 +26,24 @@ const folderCopy = () => {
   cleanups.push(copy.remove);
   return copy.folder;
 };
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 const appliedNames = async (db: Database) => (await readApplied(db)).length;
-const logCount = async (db: Database) => (await queryRows(db, sql`SELECT count(*)::int AS n FROM migrations_log`))[0]!.n;
+const logCount = async (db: Database) =>
+  (await queryRows(db, sql`SELECT count(*)::int AS n FROM migrations_log`))[0]!.n;
 
 /** drizzle/ plus 0004_notes (a table) and 0005_notes_title (a column), each with its rollback. */
 function notesFolder(rollbacks: { notes?: string[]; title?: string[] } = {}): string {
   const folder = folderCopy();
-  addMigration(folder, "0004_notes", ["CREATE TABLE notes (id int PRIMARY KEY, body text)"], { rollback: rollbacks.notes ?? ["DROP TABLE notes"] });
-  addMigration(folder, "0005_notes_title", ["ALTER TABLE notes ADD COLUMN title text"], { rollback: rollbacks.title ?? ["ALTER TABLE notes DROP COLUMN title"] });
+  addMigration(folder, "0004_notes", ["CREATE TABLE notes (id int PRIMARY KEY, body text)"], {
+    rollback: rollbacks.notes ?? ["DROP TABLE notes"],
+  });
+  addMigration(folder, "0005_notes_title", ["ALTER TABLE notes ADD COLUMN title text"], {
+    rollback: rollbacks.title ?? ["ALTER TABLE notes DROP COLUMN title"],
+  });
   return folder;
 }
 
@@ -43,9 +52,20 @@ describe("rollback's refusals each have their own code", { timeout: 180_000 }, (
     const { db } = await migrated();
     const unknownTo = await failure(rollback(db, { to: "0042_nothing" }));
     expect(unknownTo).toBeInstanceOf(RollbackError);
-    expect(unknownTo).toMatchObject({ code: "ROLLBACK_TARGET", message: expect.stringMatching(/^--to 0042_nothing: no applied migration has that name \(applied: 0000_bootstrap, /) });
-    expect(await failure(rollback(db, { expectLast: "0042_nothing" }))).toMatchObject({ code: "ROLLBACK_TARGET", message: "expectLast 0042_nothing: no migration has that name" });
-    expect(await failure(rollback(db, { to: shipped[0], expectLast: shipped.at(-1) }))).toMatchObject({ code: "ROLLBACK_TARGET", message: "pass either to or expectLast, not both" });
+    expect(unknownTo).toMatchObject({
+      code: "ROLLBACK_TARGET",
+      message: expect.stringMatching(
+        /^--to 0042_nothing: no applied migration has that name \(applied: 0000_bootstrap, /,
+      ),
+    });
+    expect(await failure(rollback(db, { expectLast: "0042_nothing" }))).toMatchObject({
+      code: "ROLLBACK_TARGET",
+      message: "expectLast 0042_nothing: no migration has that name",
+    });
+    expect(await failure(rollback(db, { to: shipped[0], expectLast: shipped.at(-1) }))).toMatchObject({
+      code: "ROLLBACK_TARGET",
+      message: "pass either to or expectLast, not both",
+    });
     expect(await appliedNames(db)).toBe(shipped.length);
   });
 
@@ -56,7 +76,10 @@ describe("rollback's refusals each have their own code", { timeout: 180_000 }, (
     await migrate(db, { migrationsFolder: folder });
     const error = await failure(rollback(db, { migrationsFolder: folder }));
     expect(error).toBeInstanceOf(RollbackError);
-    expect(error).toMatchObject({ code: "ROLLBACK_FILE_MISSING", message: "no rollback for 0004_notes: write drizzle/rollback/<name>.sql. Nothing was changed." });
+    expect(error).toMatchObject({
+      code: "ROLLBACK_FILE_MISSING",
+      message: "no rollback for 0004_notes: write drizzle/rollback/<name>.sql. Nothing was changed.",
+    });
     expect(await appliedNames(db)).toBe(shipped.length + 1);
   });
 
@@ -69,7 +92,8 @@ describe("rollback's refusals each have their own code", { timeout: 180_000 }, (
     expect(error).toBeInstanceOf(RollbackError);
     expect(error).toMatchObject({
       code: "ROLLBACK_WOULD_DESTROY_DATA",
-      message: "rolling back 0004_notes would destroy data: notes (1 rows). Nothing was changed; pass --force to roll back anyway.",
+      message:
+        "rolling back 0004_notes would destroy data: notes (1 rows). Nothing was changed; pass --force to roll back anyway.",
     });
     expect(await queryRows(db, sql`SELECT body FROM notes`)).toEqual([{ body: "kept" }]);
   });
@@ -84,7 +108,9 @@ describe("rollback's refusals each have their own code", { timeout: 180_000 }, (
       expect(error, `dryRun ${dryRun}`).toBeInstanceOf(RollbackError);
       expect(error, `dryRun ${dryRun}`).toMatchObject({
         code: "ROLLBACK_FAILED",
-        message: expect.stringMatching(/^rollback drizzle\/rollback\/0005_notes_title\.sql failed: table "no_such_table" does not exist\n {2}in statement: DROP TABLE no_such_table\nNothing was changed\.$/),
+        message: expect.stringMatching(
+          /^rollback drizzle\/rollback\/0005_notes_title\.sql failed: table "no_such_table" does not exist\n {2}in statement: DROP TABLE no_such_table\nNothing was changed\.$/,
+        ),
       });
       expect(await catalogSnapshot(db)).toEqual(before);
       expect(await appliedNames(db)).toBe(shipped.length + 2);
@@ -104,11 +130,23 @@ describe("rollback --dry-run", { timeout: 180_000 }, () => {
     expect(plan).toEqual({
       applied: false,
       steps: [
-        { migration: "0005_notes_title", file: "drizzle/rollback/0005_notes_title.sql", statements: ["ALTER TABLE notes DROP COLUMN title"], destroys: ["notes.title (1 rows)"] },
-        { migration: "0004_notes", file: "drizzle/rollback/0004_notes.sql", statements: ["DROP TABLE notes"], destroys: ["notes (2 rows)"] },
+        {
+          migration: "0005_notes_title",
+          file: "drizzle/rollback/0005_notes_title.sql",
+          statements: ["ALTER TABLE notes DROP COLUMN title"],
+          destroys: ["notes.title (1 rows)"],
+        },
+        {
+          migration: "0004_notes",
+          file: "drizzle/rollback/0004_notes.sql",
+          statements: ["DROP TABLE notes"],
+          destroys: ["notes (2 rows)"],
+        },
       ],
     });
-    expect({ catalog: await catalogSnapshot(db), applied: await appliedNames(db), log: await logCount(db) }).toEqual(before);
+    expect({ catalog: await catalogSnapshot(db), applied: await appliedNames(db), log: await logCount(db) }).toEqual(
+      before,
+    );
     expect(await queryRows(db, sql`SELECT count(*)::int AS n FROM notes WHERE title IS NOT NULL`)).toEqual([{ n: 1 }]);
 
     // The same plan, forced, is what happens.
@@ -132,7 +170,13 @@ describe("rollback and migrate share one runner", { timeout: 180_000 }, () => {
       await blocker.query("SELECT * FROM notes"); // holds ACCESS SHARE on notes until COMMIT
 
       const events: LockTimeoutEvent[] = [];
-      const rolling = rollback(t.db, { migrationsFolder: folder, lockTimeoutMs: 200, retryDelayMs: 100, lockRetries: 50, onLockTimeout: (e) => events.push(e) });
+      const rolling = rollback(t.db, {
+        migrationsFolder: folder,
+        lockTimeoutMs: 200,
+        retryDelayMs: 100,
+        lockRetries: 50,
+        onLockTimeout: (e) => events.push(e),
+      });
       for (let i = 0; events.length < 2; i++) {
         if (i > 1200) throw new Error("the rollback never timed out twice");
         await new Promise((r) => setTimeout(r, 25));

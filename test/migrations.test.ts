@@ -43,9 +43,17 @@ describe("every migration is reversible", () => {
       const after = await catalogSnapshot(db);
       const { steps } = await rollback(db, { force: true });
       expect(steps.map((s) => s.migration)).toEqual([m.name]);
-      expect(diffCatalogs(await catalogSnapshot(db), before), `rolling back ${m.name}`).toEqual({ extra: [], missing: [], changed: [] });
+      expect(diffCatalogs(await catalogSnapshot(db), before), `rolling back ${m.name}`).toEqual({
+        extra: [],
+        missing: [],
+        changed: [],
+      });
       expect((await migrate(db, { to: m.name })).applied).toEqual([m.name]);
-      expect(diffCatalogs(await catalogSnapshot(db), after), `re-applying ${m.name}`).toEqual({ extra: [], missing: [], changed: [] });
+      expect(diffCatalogs(await catalogSnapshot(db), after), `re-applying ${m.name}`).toEqual({
+        extra: [],
+        missing: [],
+        changed: [],
+      });
       before = after;
     }
   });
@@ -80,51 +88,78 @@ describe("migrate", () => {
     expect(await logRows(db)).toEqual(migrations.map((m) => ({ migration_name: m.name, direction: "up" })));
   });
 
-  it.skipIf(!onServer())("two sensa-db migrate processes started together apply each migration once (server: PGlite is one process)", async () => {
-    const t = await empty();
-    const [first, second] = await Promise.all([cli(t.url!, "migrate", "--json"), cli(t.url!, "migrate", "--json")]);
-    expect([first.code, second.code]).toEqual([0, 0]);
-    const applied = [JSON.parse(first.stdout).applied, JSON.parse(second.stdout).applied];
-    expect(applied).toContainEqual(migrations.map((m) => m.name));
-    expect(applied).toContainEqual([]);
-    expect(await queryRows(t.db, sql`SELECT migration_name, count(*)::int AS n FROM migrations_log GROUP BY 1 ORDER BY 1`)).toEqual(
-      migrations.map((m) => ({ migration_name: m.name, n: 1 })),
-    );
-    expect(await queryRows(t.db, sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`)).toEqual([{ n: migrations.length }]);
-  });
+  it.skipIf(!onServer())(
+    "two sensa-db migrate processes started together apply each migration once (server: PGlite is one process)",
+    async () => {
+      const t = await empty();
+      const [first, second] = await Promise.all([cli(t.url!, "migrate", "--json"), cli(t.url!, "migrate", "--json")]);
+      expect([first.code, second.code]).toEqual([0, 0]);
+      const applied = [JSON.parse(first.stdout).applied, JSON.parse(second.stdout).applied];
+      expect(applied).toContainEqual(migrations.map((m) => m.name));
+      expect(applied).toContainEqual([]);
+      expect(
+        await queryRows(t.db, sql`SELECT migration_name, count(*)::int AS n FROM migrations_log GROUP BY 1 ORDER BY 1`),
+      ).toEqual(migrations.map((m) => ({ migration_name: m.name, n: 1 })));
+      expect(await queryRows(t.db, sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`)).toEqual([
+        { n: migrations.length },
+      ]);
+    },
+  );
 
-  it.skipIf(!onServer())("npx drizzle-kit migrate builds the same schema, logged as drizzle-kit; again, it changes nothing (server)", async () => {
-    const t = await empty();
-    const kit = () => run("npx", ["drizzle-kit", "migrate"], { cwd: join(defaultMigrationsFolder(), ".."), env: { ...process.env, DATABASE_URL: t.url } });
-    await kit();
-    const counts = async () =>
-      (await queryRows(t.db, sql`SELECT
+  it.skipIf(!onServer())(
+    "npx drizzle-kit migrate builds the same schema, logged as drizzle-kit; again, it changes nothing (server)",
+    async () => {
+      const t = await empty();
+      const kit = () =>
+        run("npx", ["drizzle-kit", "migrate"], {
+          cwd: join(defaultMigrationsFolder(), ".."),
+          env: { ...process.env, DATABASE_URL: t.url },
+        });
+      await kit();
+      const counts = async () =>
+        (
+          await queryRows(
+            t.db,
+            sql`SELECT
         (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations_log') AS tables,
         (SELECT count(*)::int FROM pg_type WHERE typtype = 'e' AND typnamespace = 'public'::regnamespace) AS enums,
         (SELECT count(*)::int FROM pg_extension WHERE extname IN ('uuid-ossp', 'vector', 'pg_trgm')) AS extensions,
         (SELECT string_agg(DISTINCT applied_via, ',') FROM migrations_log) AS via,
-        (SELECT count(*)::int FROM migrations_log) AS log_rows`))[0];
-    const first = await counts();
-    expect(first).toEqual({ tables: 10, enums: 5, extensions: 3, via: "drizzle-kit", log_rows: migrations.length });
-    await kit();
-    expect(await counts()).toEqual(first);
-    const reference = await empty();
-    expect((await verify(t.db, { reference: reference.db })).clean).toBe(true);
-  });
+        (SELECT count(*)::int FROM migrations_log) AS log_rows`,
+          )
+        )[0];
+      const first = await counts();
+      expect(first).toEqual({ tables: 10, enums: 5, extensions: 3, via: "drizzle-kit", log_rows: migrations.length });
+      await kit();
+      expect(await counts()).toEqual(first);
+      const reference = await empty();
+      expect((await verify(t.db, { reference: reference.db })).clean).toBe(true);
+    },
+  );
 
   it("on a failing migration names the file and statement and leaves nothing behind", async () => {
     const folder = copyOfDrizzle();
     try {
-      addMigration(folder, "0099_broken", ["CREATE TYPE half_done AS ENUM ('a')", "CREATE TABLE half_done_table (id int)", "ALTER TABLE no_such_table ADD COLUMN x int"]);
+      addMigration(folder, "0099_broken", [
+        "CREATE TYPE half_done AS ENUM ('a')",
+        "CREATE TABLE half_done_table (id int)",
+        "ALTER TABLE no_such_table ADD COLUMN x int",
+      ]);
       const { db } = await empty();
       const error = await migrate(db, { migrationsFolder: folder }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MigrationError);
-      expect(error).toMatchObject({ migration: "0099_broken", statement: "ALTER TABLE no_such_table ADD COLUMN x int" });
+      expect(error).toMatchObject({
+        migration: "0099_broken",
+        statement: "ALTER TABLE no_such_table ADD COLUMN x int",
+      });
       expect((error as Error).message).toMatch(/relation "no_such_table" does not exist/);
       // One transaction for the batch: not even the earlier migrations stayed.
-      expect(await queryRows(db, sql`SELECT to_regclass('half_done_table') AS t, to_regclass('users') AS u, to_regclass('migrations_log') AS l, to_regtype('half_done') AS ty`)).toEqual([
-        { t: null, u: null, l: null, ty: null },
-      ]);
+      expect(
+        await queryRows(
+          db,
+          sql`SELECT to_regclass('half_done_table') AS t, to_regclass('users') AS u, to_regclass('migrations_log') AS l, to_regtype('half_done') AS ty`,
+        ),
+      ).toEqual([{ t: null, u: null, l: null, ty: null }]);
     } finally {
       rmSync(folder, { recursive: true });
     }
@@ -144,28 +179,36 @@ describe("checksums and drift", () => {
       expect(error).toBeInstanceOf(MigrationChecksumError);
       expect((error as Error).message).toMatch(/drizzle\/0001_schema\.sql was edited after this database applied it/);
       const reference = await empty();
-      await expect(verify(t.db, { reference: reference.db, migrationsFolder: folder })).rejects.toBeInstanceOf(MigrationChecksumError);
+      await expect(verify(t.db, { reference: reference.db, migrationsFolder: folder })).rejects.toBeInstanceOf(
+        MigrationChecksumError,
+      );
     } finally {
       rmSync(folder, { recursive: true });
     }
   });
 
-  it.skipIf(!onServer())("sensa-db migrate and verify exit non-zero on an edited migration, naming it (server)", async () => {
-    const folder = copyOfDrizzle();
-    try {
-      const edited = join(folder, "0001_schema.sql");
-      writeFileSync(edited, readFileSync(edited, "utf8").replace('"display_name" text', '"display_name" varchar(80)'));
-      const t = await empty();
-      await migrate(t.db, { migrationsFolder: folder }); // the database applied the edited version
-      for (const command of ["migrate", "verify"]) {
-        const result = await cli(t.url!, command);
-        expect(result.code, command).toBe(1);
-        expect(result.stderr, command).toMatch(/drizzle\/0001_schema\.sql was edited after this database applied it/);
+  it.skipIf(!onServer())(
+    "sensa-db migrate and verify exit non-zero on an edited migration, naming it (server)",
+    async () => {
+      const folder = copyOfDrizzle();
+      try {
+        const edited = join(folder, "0001_schema.sql");
+        writeFileSync(
+          edited,
+          readFileSync(edited, "utf8").replace('"display_name" text', '"display_name" varchar(80)'),
+        );
+        const t = await empty();
+        await migrate(t.db, { migrationsFolder: folder }); // the database applied the edited version
+        for (const command of ["migrate", "verify"]) {
+          const result = await cli(t.url!, command);
+          expect(result.code, command).toBe(1);
+          expect(result.stderr, command).toMatch(/drizzle\/0001_schema\.sql was edited after this database applied it/);
+        }
+      } finally {
+        rmSync(folder, { recursive: true });
       }
-    } finally {
-      rmSync(folder, { recursive: true });
-    }
-  });
+    },
+  );
 
   it("verify reports a table added by hand as drift, and a clean database as clean", async () => {
     const t = await empty();

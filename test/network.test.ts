@@ -37,7 +37,10 @@ function openPool(max: number) {
 
 const terminate = (applicationName: string) =>
   withClient(server!.adminUrl, async (c) => {
-    const { rows } = await c.query<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+    const { rows } = await c.query<{ n: number }>(
+      "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1",
+      [applicationName],
+    );
     return rows[0]!.n;
   });
 
@@ -117,7 +120,10 @@ describe.skipIf(noServer)(`backends terminated under the pool${noServer ? ` (ski
       await client.query("BEGIN");
       expect(await terminate(name)).toBe(1);
       await sleep(200); // the socket closes while nobody is querying: the client emits "error" now
-      const error = await client.query("SELECT 1").then(() => undefined, (e: Error) => e);
+      const error = await client.query("SELECT 1").then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(error?.message).toMatch(/terminating connection|not queryable|Connection terminated/);
       client.release(error);
       expect(await selectOne(db)).toEqual([{ ok: 1 }]);
@@ -146,7 +152,8 @@ describe.skipIf(noServer)(`backends terminated under the pool${noServer ? ` (ski
       expect(killed).toBeGreaterThanOrEqual(3);
       expect(load.failed).toBeGreaterThan(0); // the kills did hit requests in flight…
       expect(load.failed).toBeLessThanOrEqual(killed); // …and a killed backend fails at most the request using it
-      for (const f of load.failures) expect(f.message).toMatch(/terminating connection|Connection terminated|not queryable|ECONNRESET/);
+      for (const f of load.failures)
+        expect(f.message).toMatch(/terminating connection|Connection terminated|not queryable|ECONNRESET/);
       expect(await selectOne(db)).toEqual([{ ok: 1 }]);
     } finally {
       await closeDb(db);
@@ -156,7 +163,9 @@ describe.skipIf(noServer)(`backends terminated under the pool${noServer ? ` (ski
   it("lets running queries finish when closed, then refuses new ones; closing twice is harmless", async () => {
     const { db } = openPool(5);
     // Drizzle's queries are lazy: .then() sends them now.
-    const running = Array.from({ length: 5 }, () => db.execute(sql`SELECT pg_sleep(0.3), 1 AS ok`).then((r) => (r as unknown as pg.QueryResult).rows[0].ok));
+    const running = Array.from({ length: 5 }, () =>
+      db.execute(sql`SELECT pg_sleep(0.3), 1 AS ok`).then((r) => (r as unknown as pg.QueryResult).rows[0].ok),
+    );
     await sleep(50);
     await closeDb(db);
     expect(await Promise.all(running)).toEqual([1, 1, 1, 1, 1]);
@@ -175,40 +184,44 @@ describe.skipIf(noCluster)(`a server restart under load${noCluster ? ` (skipped:
     await cluster?.stop();
   });
 
-  it("keeps the process up, fails requests only while the server is down, and recovers by itself", { timeout: 120_000 }, async () => {
-    const idleErrors: Error[] = [];
-    const db = createDb({ url: cluster.url, pool: { max: 10 }, onIdleError: (e) => idleErrors.push(e) });
-    try {
-      const started = performance.now();
-      let restartedAt = 0;
-      let restartBegan = 0;
-      const restart = (async () => {
-        await sleep(1000);
-        restartBegan = performance.now() - started;
-        await cluster.restart();
-        restartedAt = performance.now() - started;
-        await sleep(2000);
-      })();
-      const load = await runLoad(db, 20, restart, 50);
-      const [first, last] = [load.failures[0]?.at ?? NaN, load.failures.at(-1)?.at ?? NaN];
-      const recovered = load.successes.find((t) => t > last) ?? Infinity;
-      const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-      console.log(
-        `[network] server restarted (pg_ctlcluster restart -m fast, ${s(restartedAt - restartBegan)}) under 20 concurrent requests, each pausing 50 ms after a failure: ` +
-          `${load.failed} of ${load.total} requests failed in a ${s(performance.now() - started)} run (${((100 * load.failed) / load.total).toFixed(1)}%), ` +
-          `from ${s(first - restartBegan)} to ${s(last - restartBegan)} after the restart began; the pool recovered: the next request succeeded ${s(recovered - last)} after the last failure; ` +
-          `${idleErrors.length} idle connections lost; process alive`,
-      );
-      expect(load.failed).toBeGreaterThan(0);
-      expect(load.failures.every((f) => f.at >= restartBegan)).toBe(true); // nothing failed before the restart
-      expect(recovered - last).toBeLessThan(10_000);
-      expect(last).toBeLessThan(restartedAt); // failures stop once the server is back
-      expect(load.successes.filter((t) => t > restartedAt + 1000).length).toBeGreaterThan(0);
-      expect(await selectOne(db)).toEqual([{ ok: 1 }]);
-    } finally {
-      await closeDb(db);
-    }
-  });
+  it(
+    "keeps the process up, fails requests only while the server is down, and recovers by itself",
+    { timeout: 120_000 },
+    async () => {
+      const idleErrors: Error[] = [];
+      const db = createDb({ url: cluster.url, pool: { max: 10 }, onIdleError: (e) => idleErrors.push(e) });
+      try {
+        const started = performance.now();
+        let restartedAt = 0;
+        let restartBegan = 0;
+        const restart = (async () => {
+          await sleep(1000);
+          restartBegan = performance.now() - started;
+          await cluster.restart();
+          restartedAt = performance.now() - started;
+          await sleep(2000);
+        })();
+        const load = await runLoad(db, 20, restart, 50);
+        const [first, last] = [load.failures[0]?.at ?? NaN, load.failures.at(-1)?.at ?? NaN];
+        const recovered = load.successes.find((t) => t > last) ?? Infinity;
+        const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+        console.log(
+          `[network] server restarted (pg_ctlcluster restart -m fast, ${s(restartedAt - restartBegan)}) under 20 concurrent requests, each pausing 50 ms after a failure: ` +
+            `${load.failed} of ${load.total} requests failed in a ${s(performance.now() - started)} run (${((100 * load.failed) / load.total).toFixed(1)}%), ` +
+            `from ${s(first - restartBegan)} to ${s(last - restartBegan)} after the restart began; the pool recovered: the next request succeeded ${s(recovered - last)} after the last failure; ` +
+            `${idleErrors.length} idle connections lost; process alive`,
+        );
+        expect(load.failed).toBeGreaterThan(0);
+        expect(load.failures.every((f) => f.at >= restartBegan)).toBe(true); // nothing failed before the restart
+        expect(recovered - last).toBeLessThan(10_000);
+        expect(last).toBeLessThan(restartedAt); // failures stop once the server is back
+        expect(load.successes.filter((t) => t > restartedAt + 1000).length).toBeGreaterThan(0);
+        expect(await selectOne(db)).toEqual([{ ok: 1 }]);
+      } finally {
+        await closeDb(db);
+      }
+    },
+  );
 });
 
 describe("a server that accepts TCP and never answers", () => {
@@ -229,10 +242,18 @@ describe("a server that accepts TCP and never answers", () => {
     const db = createDb({ url: `postgres://app@127.0.0.1:${port}/sensa`, pool: { connectionTimeoutMillis: 1000 } });
     const started = performance.now();
     try {
-      const error = await db.execute(sql`SELECT 1`).then(() => undefined, (e: Error) => e);
+      const error = await db.execute(sql`SELECT 1`).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       const elapsed = performance.now() - started;
       expect(error?.cause ?? error).toBeInstanceOf(ConnectionError);
-      expect(error?.cause ?? error).toMatchObject({ code: "CONNECTION_TIMEOUT", message: expect.stringMatching(/127\.0\.0\.1:\d+\/sensa \(from url\) did not complete a connection within 1000 ms/) });
+      expect(error?.cause ?? error).toMatchObject({
+        code: "CONNECTION_TIMEOUT",
+        message: expect.stringMatching(
+          /127\.0\.0\.1:\d+\/sensa \(from url\) did not complete a connection within 1000 ms/,
+        ),
+      });
       expect(elapsed).toBeGreaterThanOrEqual(900);
       expect(elapsed).toBeLessThan(5000);
       // The lead's contexts check clients out directly: the same error there.
@@ -245,7 +266,14 @@ describe("a server that accepts TCP and never answers", () => {
   it("sensa-db gives up after PGCONNECT_TIMEOUT with one line, exit 1", async () => {
     const started = performance.now();
     const result = await promisify(execFile)("npx", ["tsx", "src/cli/main.ts", "status"], {
-      env: { ...process.env, DATABASE_URL: "", PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: "app", PGCONNECT_TIMEOUT: "1" },
+      env: {
+        ...process.env,
+        DATABASE_URL: "",
+        PGHOST: "127.0.0.1",
+        PGPORT: String(port),
+        PGUSER: "app",
+        PGCONNECT_TIMEOUT: "1",
+      },
       timeout: 30_000,
     }).then(
       () => ({ code: 0, stderr: "" }),

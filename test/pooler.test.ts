@@ -48,7 +48,16 @@ describe.skipIf(unavailable)("behind pgbouncer in transaction mode (a real pgbou
   it("3,000 concurrent contexts of 50 users through 4 server connections: no cross-user row, no leaked setting, lock or role", async () => {
     const calls = 3_000;
     const concurrency = 100;
-    const counts = { calls: 0, ok: 0, thrownOnPurpose: 0, sqlErrorsOnPurpose: 0, unexpected: 0, crossUserRows: 0, leakedSettings: 0, rowsRead: 0 };
+    const counts = {
+      calls: 0,
+      ok: 0,
+      thrownOnPurpose: 0,
+      sqlErrorsOnPurpose: 0,
+      unexpected: 0,
+      crossUserRows: 0,
+      leakedSettings: 0,
+      rowsRead: 0,
+    };
     const backends = new Set<number>();
     const unexpected: unknown[] = [];
     let next = 0;
@@ -67,7 +76,12 @@ describe.skipIf(unavailable)("behind pgbouncer in transaction mode (a real pgbou
           );
           backends.add(s!.pid as number);
           const clean =
-            s!.uid === me && s!.role === "sensa_app" && s!.search_path === "public, pg_temp" && !s!.leak && s!.statement_timeout !== "1h" && s!.advisory_locks === 0;
+            s!.uid === me &&
+            s!.role === "sensa_app" &&
+            s!.search_path === "public, pg_temp" &&
+            !s!.leak &&
+            s!.statement_timeout !== "1h" &&
+            s!.advisory_locks === 0;
           if (!clean) counts.leakedSettings++;
           const rows = await tx.select({ userId: courses.userId }).from(courses);
           counts.rowsRead += rows.length;
@@ -88,7 +102,8 @@ describe.skipIf(unavailable)("behind pgbouncer in transaction mode (a real pgbou
         counts.ok++;
       } catch (error) {
         if (kind === 0 && (error as Error).message === "on purpose") counts.thrownOnPurpose++;
-        else if (kind === 1 && error instanceof DatabaseError && error.sqlState === "22012") counts.sqlErrorsOnPurpose++;
+        else if (kind === 1 && error instanceof DatabaseError && error.sqlState === "22012")
+          counts.sqlErrorsOnPurpose++;
         else {
           counts.unexpected++;
           unexpected.push(error);
@@ -103,9 +118,18 @@ describe.skipIf(unavailable)("behind pgbouncer in transaction mode (a real pgbou
       }),
     );
     const rolledBack = await t.superuserRows("SELECT count(*)::int AS n FROM courses WHERE title = 'Rolled back'");
-    console.log(`pgbouncer load: ${JSON.stringify(counts)}, over ${backends.size} server backends, ${concurrency} client connections`);
+    console.log(
+      `pgbouncer load: ${JSON.stringify(counts)}, over ${backends.size} server backends, ${concurrency} client connections`,
+    );
     expect(unexpected).toEqual([]);
-    expect(counts).toMatchObject({ calls, ok: calls - 600, thrownOnPurpose: 300, sqlErrorsOnPurpose: 300, crossUserRows: 0, leakedSettings: 0 });
+    expect(counts).toMatchObject({
+      calls,
+      ok: calls - 600,
+      thrownOnPurpose: 300,
+      sqlErrorsOnPurpose: 300,
+      crossUserRows: 0,
+      leakedSettings: 0,
+    });
     expect(counts.rowsRead).toBe(calls); // one course each, read before any failure on purpose
     expect(rolledBack[0]!.n).toBe(0);
     expect(backends.size).toBeLessThanOrEqual(8);
@@ -117,7 +141,12 @@ describe.skipIf(unavailable)("behind pgbouncer in transaction mode (a real pgbou
       const { rows } = await pool.query<Row>(
         "SELECT current_setting('app.current_user_id', true) AS uid, current_user AS role, current_setting('sensa.leak', true) AS leak, current_setting('search_path') AS search_path",
       );
-      expect(rows[0]).toEqual({ uid: expect.toSatisfy((v: unknown) => v === null || v === ""), role: APP_LOGIN, leak: expect.toSatisfy((v: unknown) => v === null || v === ""), search_path: '"$user", public' });
+      expect(rows[0]).toEqual({
+        uid: expect.toSatisfy((v: unknown) => v === null || v === ""),
+        role: APP_LOGIN,
+        leak: expect.toSatisfy((v: unknown) => v === null || v === ""),
+        search_path: '"$user", public',
+      });
     }
   });
 
@@ -129,7 +158,9 @@ describe.skipIf(unavailable)("behind pgbouncer in transaction mode (a real pgbou
       const results = await Promise.all(viaPooler.map((d) => migrate(d)));
       const files = readMigrations().map((m) => m.name);
       expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, files.length]);
-      const log = await empty.superuserRows("SELECT migration_name, count(*)::int AS n FROM migrations_log WHERE direction = 'up' GROUP BY migration_name");
+      const log = await empty.superuserRows(
+        "SELECT migration_name, count(*)::int AS n FROM migrations_log WHERE direction = 'up' GROUP BY migration_name",
+      );
       expect(log).toHaveLength(files.length);
       expect(log.every((r) => r.n === 1)).toBe(true);
       const held = await empty.superuserRows(

@@ -57,7 +57,8 @@ afterAll(() => t?.close());
 describe("the spec's Python example", () => {
   // CI installs psycopg2 and must run this; elsewhere, without it, it is reported as skipped.
   it.skipIf(!onServer())("filters courses by user, and shows all as admin_role (server, psycopg2)", async (ctx) => {
-    if (!process.env.CI && !(existsSync(PYTHON) && (await hasPsycopg()))) ctx.skip("install python3-psycopg2 to run the spec's Python example");
+    if (!process.env.CI && !(existsSync(PYTHON) && (await hasPsycopg())))
+      ctx.skip("install python3-psycopg2 to run the spec's Python example");
     const me = await createUser(t.db);
     const other = await createUser(t.db);
     await withAdmin(t.db, (tx) =>
@@ -67,7 +68,9 @@ describe("the spec's Python example", () => {
         { userId: other.id, title: "Theirs" },
       ]),
     );
-    const { stdout } = await promisify(execFile)(PYTHON, ["-c", SPEC_EXAMPLE, me.id], { env: { ...process.env, DATABASE_URL: t.url } });
+    const { stdout } = await promisify(execFile)(PYTHON, ["-c", SPEC_EXAMPLE, me.id], {
+      env: { ...process.env, DATABASE_URL: t.url },
+    });
     expect(JSON.parse(stdout)).toEqual({ mine: 2, all: 3, after_reset: 2 });
   });
 });

@@ -40,7 +40,10 @@ async function planAsUser(statement: string, settings: string[] = []): Promise<P
     return nodes(plan);
   });
 }
-const scans = (plan: PlanNode[]) => plan.filter((n) => n["Relation Name"]).map((n) => `${n["Node Type"]} ${n["Relation Name"]}${n["Index Name"] ? ` using ${n["Index Name"]}` : ""}`);
+const scans = (plan: PlanNode[]) =>
+  plan
+    .filter((n) => n["Relation Name"])
+    .map((n) => `${n["Node Type"]} ${n["Relation Name"]}${n["Index Name"] ? ` using ${n["Index Name"]}` : ""}`);
 
 describe("row-level security costs a constant per statement, not a check per row", () => {
   for (const [table, statement] of [
@@ -62,7 +65,9 @@ describe("row-level security costs a constant per statement, not a check per row
       // No SubPlan: nothing is evaluated per row.
       expect(withRls.filter((n) => n["Parent Relationship"] === "SubPlan")).toEqual([]);
       // The explicit filter as a role that bypasses RLS (a superuser): the same scan.
-      const [row] = await t.superuserRows(`SET enable_seqscan = off; EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) ${explicit}`);
+      const [row] = await t.superuserRows(
+        `SET enable_seqscan = off; EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) ${explicit}`,
+      );
       const withFilter = nodes((row!["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan);
       expect(withFilter.filter((n) => n["Parent Relationship"] === "InitPlan")).toEqual([]);
       expect(scans(withRls)).toEqual(scans(withFilter));
@@ -76,10 +81,17 @@ describe("row-level security costs a constant per statement, not a check per row
           WHERE proname IN ('app_current_user_id', 'app_is_admin') ORDER BY proname`,
     );
     expect(rows).toEqual([
-      { proname: "app_current_user_id", lanname: "plpgsql", provolatile: "s", proconfig: ["search_path=public, pg_temp"] },
+      {
+        proname: "app_current_user_id",
+        lanname: "plpgsql",
+        provolatile: "s",
+        proconfig: ["search_path=public, pg_temp"],
+      },
       { proname: "app_is_admin", lanname: "plpgsql", provolatile: "s", proconfig: ["search_path=public, pg_temp"] },
     ]);
-    const [inContext] = await withUserContext(t.db, users.a.id, (tx) => queryRows(tx, sql`SELECT app_current_user_id() AS id, app_is_admin() AS admin`));
+    const [inContext] = await withUserContext(t.db, users.a.id, (tx) =>
+      queryRows(tx, sql`SELECT app_current_user_id() AS id, app_is_admin() AS admin`),
+    );
     expect(inContext).toEqual({ id: users.a.id, admin: false });
     // Outside any context the setting reads '' (or is unset): no user, not an error.
     const [none] = await queryRows(t.db, sql`SELECT app_current_user_id() AS id`);

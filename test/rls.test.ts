@@ -49,12 +49,27 @@ async function setUpPerson(db: Database, axis: number) {
       .values({ sourceKeywordId: tree.keyword.id, targetKeywordId: other!.id, relationshipType: "produces" })
       .returning();
     const [profile] = await tx.insert(userProfiles).values({ userId: user.id }).returning();
-    const [progress] = await tx.insert(userProgress).values({ userId: user.id, chapterId: tree.chapters[0]!.id, completionPercentage: 50 }).returning();
+    const [progress] = await tx
+      .insert(userProgress)
+      .values({ userId: user.id, chapterId: tree.chapters[0]!.id, completionPercentage: 50 })
+      .returning();
     const [annotation] = await tx
       .insert(userAnnotations)
-      .values({ userId: user.id, processedDocumentId: tree.processed.id, feedbackType: "concept_map", rating: 2, comment: "missing edges" })
+      .values({
+        userId: user.id,
+        processedDocumentId: tree.processed.id,
+        feedbackType: "concept_map",
+        rating: 2,
+        comment: "missing edges",
+      })
       .returning();
-    return { other: other!, relationship: relationship!, profile: profile!, progress: progress!, annotation: annotation! };
+    return {
+      other: other!,
+      relationship: relationship!,
+      profile: profile!,
+      progress: progress!,
+      annotation: annotation!,
+    };
   });
   const ids: Record<string, string> = {
     users: user.id,
@@ -122,7 +137,8 @@ const attacks: Record<string, { insert: string; move: string }> = {
     move: "UPDATE processed_documents SET document_id = '$B_DOCUMENT'",
   },
   chapters: {
-    insert: "INSERT INTO chapters (processed_document_id, chapter_number, title) VALUES ('$B_PROCESSED', 99, 'planted')",
+    insert:
+      "INSERT INTO chapters (processed_document_id, chapter_number, title) VALUES ('$B_PROCESSED', 99, 'planted')",
     move: "UPDATE chapters SET processed_document_id = '$B_PROCESSED'",
   },
   keywords: {
@@ -130,7 +146,8 @@ const attacks: Record<string, { insert: string; move: string }> = {
     move: "UPDATE keywords SET chapter_id = '$B_CHAPTER'",
   },
   relationships: {
-    insert: "INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type) VALUES ('$B_KEYWORD', '$B_KEYWORD2', 'planted')",
+    insert:
+      "INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type) VALUES ('$B_KEYWORD', '$B_KEYWORD2', 'planted')",
     move: "UPDATE relationships SET target_keyword_id = '$B_KEYWORD'",
   },
   user_annotations: {
@@ -186,12 +203,20 @@ describe.each(TABLES)("%s", (table) => {
   });
 
   it("a user cannot update another user's row", async () => {
-    const updated = await asA((tx) => run(tx, `UPDATE ${table} SET updated_at = now() WHERE id = '${b.ids[table]}' RETURNING id`));
+    const updated = await asA((tx) =>
+      run(tx, `UPDATE ${table} SET updated_at = now() WHERE id = '${b.ids[table]}' RETURNING id`),
+    );
     expect(updated).toEqual([]);
   });
 
   it("a user cannot move their row to another user", async () => {
-    const attempt = asA((tx) => run(tx, fill(attackOn(table).move) + ` ${attackOn(table).move.includes("RETURNING") ? "" : `WHERE id = '${a.ids[table]}' RETURNING id`}`));
+    const attempt = asA((tx) =>
+      run(
+        tx,
+        fill(attackOn(table).move) +
+          ` ${attackOn(table).move.includes("RETURNING") ? "" : `WHERE id = '${a.ids[table]}' RETURNING id`}`,
+      ),
+    );
     const outcome = await attempt.then(
       (rows) => ({ rows }),
       (error: unknown) => ({ error }),
@@ -205,13 +230,17 @@ describe.each(TABLES)("%s", (table) => {
   it("a user cannot delete another user's row", async () => {
     const deleted = await asA((tx) => run(tx, `DELETE FROM ${table} WHERE id = '${b.ids[table]}' RETURNING id`));
     expect(deleted).toEqual([]);
-    expect(await withAdmin(t.db, (tx) => run(tx, `SELECT id FROM ${table} WHERE id = '${b.ids[table]}'`))).toHaveLength(1);
+    expect(await withAdmin(t.db, (tx) => run(tx, `SELECT id FROM ${table} WHERE id = '${b.ids[table]}'`))).toHaveLength(
+      1,
+    );
   });
 
   it("admin_role sees and updates every user's rows", async () => {
     const ids = (await withAdmin(t.db, (tx) => run(tx, `SELECT id FROM ${table}`))).map((r) => r.id);
     expect(ids).toEqual(expect.arrayContaining([a.ids[table], b.ids[table]]));
-    const updated = await withAdmin(t.db, (tx) => run(tx, `UPDATE ${table} SET updated_at = now() WHERE id = '${b.ids[table]}' RETURNING id`));
+    const updated = await withAdmin(t.db, (tx) =>
+      run(tx, `UPDATE ${table} SET updated_at = now() WHERE id = '${b.ids[table]}' RETURNING id`),
+    );
     expect(updated).toHaveLength(1);
   });
 
@@ -227,7 +256,9 @@ describe("through the functions", () => {
   });
 
   it("find_similar_keywords finds nothing in another user's chapter", async () => {
-    expect(await asA((tx) => findSimilarKeywords(tx, { embedding: embeddingAlong(10), chapterId: b.tree.chapters[0]!.id }))).toEqual([]);
+    expect(
+      await asA((tx) => findSimilarKeywords(tx, { embedding: embeddingAlong(10), chapterId: b.tree.chapters[0]!.id })),
+    ).toEqual([]);
   });
 
   it("search_courses and search_keywords find nothing of another user's, even by their ids", async () => {
@@ -242,7 +273,9 @@ describe("through the functions", () => {
   });
 
   it("admin_role gets answers about any user", async () => {
-    expect(await withAdmin(t.db, (tx) => getUserLearningStats(tx, { userId: b.user.id }))).toMatchObject({ courseCount: 1 });
+    expect(await withAdmin(t.db, (tx) => getUserLearningStats(tx, { userId: b.user.id }))).toMatchObject({
+      courseCount: 1,
+    });
   });
 });
 
@@ -255,8 +288,14 @@ describe("moderators", () => {
   });
 
   it("cannot change or delete another user's feedback", async () => {
-    expect(await asModerator((tx) => run(tx, `UPDATE user_annotations SET comment = 'edited' WHERE id = '${a.annotation.id}' RETURNING id`))).toEqual([]);
-    expect(await asModerator((tx) => run(tx, `DELETE FROM user_annotations WHERE id = '${a.annotation.id}' RETURNING id`))).toEqual([]);
+    expect(
+      await asModerator((tx) =>
+        run(tx, `UPDATE user_annotations SET comment = 'edited' WHERE id = '${a.annotation.id}' RETURNING id`),
+      ),
+    ).toEqual([]);
+    expect(
+      await asModerator((tx) => run(tx, `DELETE FROM user_annotations WHERE id = '${a.annotation.id}' RETURNING id`)),
+    ).toEqual([]);
   });
 
   it("see nothing else of other users", async () => {
@@ -276,22 +315,31 @@ describe("the application role", () => {
   const asA = <T>(fn: (tx: Transaction) => Promise<T>) => withUserContext(appDb, a.user.id, fn);
 
   it("cannot disable row-level security", async () => {
-    expect((await pgErrorOf(asA((tx) => run(tx, "ALTER TABLE courses DISABLE ROW LEVEL SECURITY")))).message).toMatch(denied);
-    expect((await pgErrorOf(asA((tx) => run(tx, "ALTER TABLE courses NO FORCE ROW LEVEL SECURITY")))).message).toMatch(denied);
+    expect((await pgErrorOf(asA((tx) => run(tx, "ALTER TABLE courses DISABLE ROW LEVEL SECURITY")))).message).toMatch(
+      denied,
+    );
+    expect((await pgErrorOf(asA((tx) => run(tx, "ALTER TABLE courses NO FORCE ROW LEVEL SECURITY")))).message).toMatch(
+      denied,
+    );
   });
 
   it("cannot switch row security off for a query", async () => {
-    const error = await pgErrorOf(asA(async (tx) => {
-      await run(tx, "SET LOCAL row_security = off");
-      return run(tx, "SELECT id FROM courses");
-    }));
+    const error = await pgErrorOf(
+      asA(async (tx) => {
+        await run(tx, "SET LOCAL row_security = off");
+        return run(tx, "SELECT id FROM courses");
+      }),
+    );
     expect(error.message).toMatch(denied);
   });
 
   // SET ROLE is checked against the login (session) user; PGlite's is always a superuser.
-  it.skipIf(!onServer())("cannot change role to admin_role (server only: the embedded database has one superuser login)", async () => {
-    expect((await pgErrorOf(asA((tx) => run(tx, "SET LOCAL ROLE admin_role")))).message).toMatch(/permission denied/);
-  });
+  it.skipIf(!onServer())(
+    "cannot change role to admin_role (server only: the embedded database has one superuser login)",
+    async () => {
+      expect((await pgErrorOf(asA((tx) => run(tx, "SET LOCAL ROLE admin_role")))).message).toMatch(/permission denied/);
+    },
+  );
 
   it("cannot make its user a moderator or admin", async () => {
     const error = await pgErrorOf(asA((tx) => run(tx, `UPDATE users SET role = 'admin' WHERE id = '${a.user.id}'`)));
@@ -311,7 +359,10 @@ describe("the RLS context on a pooled connection", () => {
     try {
       const mine = await withUserContext(pooled, a.user.id, (tx) => run(tx, "SELECT id FROM courses"));
       expect(mine.map((r) => r.id)).toEqual([a.tree.course.id]);
-      const after = await queryRows(pooled, sql`SELECT current_setting('app.current_user_id', true) AS uid, current_user AS role, (SELECT count(*) FROM courses) AS courses`);
+      const after = await queryRows(
+        pooled,
+        sql`SELECT current_setting('app.current_user_id', true) AS uid, current_user AS role, (SELECT count(*) FROM courses) AS courses`,
+      );
       expect(after[0]).toMatchObject({ uid: "", role: expect.not.stringMatching(/sensa_app/) });
       expect(Number(after[0]!.courses)).toBe(0);
     } finally {
@@ -320,7 +371,11 @@ describe("the RLS context on a pooled connection", () => {
   });
 
   it("is gone after a failed transaction too", async () => {
-    await expect(withUserContext(t.db, a.user.id, async (tx) => { await run(tx, "SELECT 1/0"); })).rejects.toThrow();
+    await expect(
+      withUserContext(t.db, a.user.id, async (tx) => {
+        await run(tx, "SELECT 1/0");
+      }),
+    ).rejects.toThrow();
     expect(await run(t.db as unknown as Transaction, "SELECT id FROM courses")).toEqual([]);
   });
 });
@@ -333,7 +388,9 @@ describe("the spec's session-level workflow (psql, Python)", () => {
       await q(`SELECT set_current_user_id('${a.user.id}')`);
       expect((await q("SELECT id FROM courses")).map((r) => r.id)).toEqual([a.tree.course.id]);
       await q("SET ROLE admin_role");
-      expect((await q("SELECT id FROM courses")).map((r) => r.id)).toEqual(expect.arrayContaining([a.tree.course.id, b.tree.course.id]));
+      expect((await q("SELECT id FROM courses")).map((r) => r.id)).toEqual(
+        expect.arrayContaining([a.tree.course.id, b.tree.course.id]),
+      );
       // The spec's RESET ROLE returns to the login user. PGlite's login is a superuser (which
       // RLS never filters), so there the harness returns to the owner role it acts as instead.
       await q(onServer() ? "RESET ROLE" : "SET ROLE sensa_test_owner");
@@ -346,29 +403,36 @@ describe("the spec's session-level workflow (psql, Python)", () => {
 });
 
 describe("sensa-db app-login", () => {
-  it.skipIf(!onServer())("creates a login that is a member of sensa_app only: it sees its user's rows and cannot become admin_role (server)", async () => {
-    const user = `sensa_test_login_${Math.random().toString(36).slice(2, 8)}`;
-    const password = "correct-horse-battery-staple";
-    const { ensureAppLogin } = await import("../src/app-login.js");
-    expect(await ensureAppLogin(t.db, { user, password })).toEqual({ user, created: true });
-    expect(await ensureAppLogin(t.db, { user, password })).toEqual({ user, created: false });
-    const url = new URL(t.url!);
-    url.username = user;
-    url.password = password;
-    const login = createDb({ url: url.toString() });
-    try {
-      const mine = await withUserContext(login, a.user.id, (tx) => run(tx, "SELECT id FROM courses"));
-      expect(mine.map((r) => r.id)).toEqual([a.tree.course.id]);
-      expect((await pgErrorOf(withUserContext(login, a.user.id, (tx) => run(tx, "SET LOCAL ROLE admin_role")))).message).toMatch(/permission denied/);
-    } finally {
-      await closeDb(login);
-      await t.superuserRows(`DROP OWNED BY ${user}; DROP ROLE IF EXISTS ${user}`);
-    }
-  });
+  it.skipIf(!onServer())(
+    "creates a login that is a member of sensa_app only: it sees its user's rows and cannot become admin_role (server)",
+    async () => {
+      const user = `sensa_test_login_${Math.random().toString(36).slice(2, 8)}`;
+      const password = "correct-horse-battery-staple";
+      const { ensureAppLogin } = await import("../src/app-login.js");
+      expect(await ensureAppLogin(t.db, { user, password })).toEqual({ user, created: true });
+      expect(await ensureAppLogin(t.db, { user, password })).toEqual({ user, created: false });
+      const url = new URL(t.url!);
+      url.username = user;
+      url.password = password;
+      const login = createDb({ url: url.toString() });
+      try {
+        const mine = await withUserContext(login, a.user.id, (tx) => run(tx, "SELECT id FROM courses"));
+        expect(mine.map((r) => r.id)).toEqual([a.tree.course.id]);
+        expect(
+          (await pgErrorOf(withUserContext(login, a.user.id, (tx) => run(tx, "SET LOCAL ROLE admin_role")))).message,
+        ).toMatch(/permission denied/);
+      } finally {
+        await closeDb(login);
+        await t.superuserRows(`DROP OWNED BY ${user}; DROP ROLE IF EXISTS ${user}`);
+      }
+    },
+  );
 
   it("refuses a weak password or an odd role name before any SQL", async () => {
     const { ensureAppLogin } = await import("../src/app-login.js");
     await expect(ensureAppLogin(t.db, { user: "app", password: "short" })).rejects.toBeInstanceOf(ValidationError);
-    await expect(ensureAppLogin(t.db, { user: 'x"; DROP ROLE postgres; --', password: "long-enough-password-1" })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      ensureAppLogin(t.db, { user: 'x"; DROP ROLE postgres; --', password: "long-enough-password-1" }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 });

@@ -6,7 +6,15 @@ import { withUserContext } from "../src/index.js";
 import { queryRows } from "../src/db/query.js";
 import * as schema from "../src/schema/index.js";
 import { id, timestamps } from "../src/schema/columns.js";
-import { chapters, inheritedCourseColumn, ownerColumn, ownerPolicies, ownerPolicyNames, userOwnedTables, type UserOwnedTable } from "../src/schema/index.js";
+import {
+  chapters,
+  inheritedCourseColumn,
+  ownerColumn,
+  ownerPolicies,
+  ownerPolicyNames,
+  userOwnedTables,
+  type UserOwnedTable,
+} from "../src/schema/index.js";
 import { LOAD_ORDER } from "../src/seed/load.js";
 import type { Database } from "../src/connection.js";
 import { openTestDatabase, type TestDatabase } from "./support/database.js";
@@ -40,24 +48,31 @@ function declarationProblems(tables: PgTable[], registry: readonly UserOwnedTabl
   for (const table of tables) {
     const c = getTableConfig(table);
     const ownedLooking = c.columns.some((col) => col.name === "user_id") || c.policies.length > 0;
-    if (ownedLooking && !listed.includes(c.name)) problems.push(`${c.name} has a user_id column or policies but is not in userOwnedTables`);
+    if (ownedLooking && !listed.includes(c.name))
+      problems.push(`${c.name} has a user_id column or policies but is not in userOwnedTables`);
   }
   const loaded = loadOrder.map(nameOf);
   registry.forEach((o, i) => {
     const c = getTableConfig(o.table);
     const policies = c.policies.map((p) => p.name);
     const missing = ownerPolicyNames(c.name).filter((p) => !policies.includes(p));
-    if (missing.length) problems.push(`${c.name} does not declare ownerPolicies(t.${o.owner.name === "id" ? "id" : "userId"}): missing ${missing.join(", ")}`);
+    if (missing.length)
+      problems.push(
+        `${c.name} does not declare ownerPolicies(t.${o.owner.name === "id" ? "id" : "userId"}): missing ${missing.join(", ")}`,
+      );
     const selectOwn = c.policies.find((p) => p.name === `${c.name}_select_own`);
-    if (selectOwn && !render(selectOwn.using).includes(`"${o.owner.name}"`)) problems.push(`${c.name}'s owner policies do not filter on ${o.owner.name}`);
+    if (selectOwn && !render(selectOwn.using).includes(`"${o.owner.name}"`))
+      problems.push(`${c.name}'s owner policies do not filter on ${o.owner.name}`);
     for (const parent of parentsOf(o.table)) {
       const at = listed.indexOf(parent);
       if (at > i) problems.push(`${c.name} is listed before ${parent}, which it references`);
-      if (loaded.includes(c.name) && loaded.indexOf(parent) > loaded.indexOf(c.name)) problems.push(`the seed loads ${c.name} before ${parent}`);
+      if (loaded.includes(c.name) && loaded.indexOf(parent) > loaded.indexOf(c.name))
+        problems.push(`the seed loads ${c.name} before ${parent}`);
     }
     if (!loaded.includes(c.name)) problems.push(`the seed's LOAD_ORDER does not load ${c.name}`);
     if (o.inherit && "from" in o.inherit) {
-      if (!parentsOf(o.table).includes(nameOf(o.inherit.from))) problems.push(`${c.name} inherits from ${nameOf(o.inherit.from)} but has no foreign key to it`);
+      if (!parentsOf(o.table).includes(nameOf(o.inherit.from)))
+        problems.push(`${c.name} inherits from ${nameOf(o.inherit.from)} but has no foreign key to it`);
       for (const col of o.inherit.copies) {
         const column = c.columns.find((x) => x.name === col);
         if (!column?.notNull) problems.push(`${c.name} copies ${col} but has no NOT NULL ${col} column`);
@@ -76,22 +91,35 @@ async function catalogProblems(db: Database, registry: readonly UserOwnedTable[]
   const listed = registry.map((o) => nameOf(o.table));
   for (const o of registry) {
     const c = getTableConfig(o.table);
-    const [rls] = await queryRows(db, sql`SELECT relrowsecurity AS enabled, relforcerowsecurity AS forced FROM pg_class WHERE oid = ${c.name}::regclass`);
+    const [rls] = await queryRows(
+      db,
+      sql`SELECT relrowsecurity AS enabled, relforcerowsecurity AS forced FROM pg_class WHERE oid = ${c.name}::regclass`,
+    );
     if (!rls?.enabled || !rls.forced) problems.push(`${c.name}: row-level security is not enabled and forced`);
-    const live = (await queryRows(db, sql`SELECT polname FROM pg_policy WHERE polrelid = ${c.name}::regclass ORDER BY 1`)).map((r) => String(r.polname));
+    const live = (
+      await queryRows(db, sql`SELECT polname FROM pg_policy WHERE polrelid = ${c.name}::regclass ORDER BY 1`)
+    ).map((r) => String(r.polname));
     const declared = c.policies.map((p) => p.name).sort();
-    if (JSON.stringify(live) !== JSON.stringify(declared)) problems.push(`${c.name}: the database has policies ${live.join(", ") || "(none)"}, the schema declares ${declared.join(", ")}`);
+    if (JSON.stringify(live) !== JSON.stringify(declared))
+      problems.push(
+        `${c.name}: the database has policies ${live.join(", ") || "(none)"}, the schema declares ${declared.join(", ")}`,
+      );
     const [trigger] = await queryRows(
       db,
       sql`SELECT p.prosrc FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid WHERE g.tgrelid = ${c.name}::regclass AND g.tgname = 'inherit_owner'`,
     );
     if (o.inherit && !trigger) problems.push(`${c.name}: no inherit_owner trigger (sql/triggers/inherit_owner.sql)`);
-    if (!o.inherit && trigger) problems.push(`${c.name}: has an inherit_owner trigger but userOwnedTables says its owner is the current user`);
+    if (!o.inherit && trigger)
+      problems.push(`${c.name}: has an inherit_owner trigger but userOwnedTables says its owner is the current user`);
     if (o.inherit && trigger) {
       const body = String(trigger.prosrc);
       const reads = "from" in o.inherit ? [o.inherit.from] : o.inherit.checks;
-      for (const parent of reads) if (!body.includes(`FROM ${nameOf(parent)} `)) problems.push(`${c.name}: inherit_owner does not read ${nameOf(parent)}`);
-      if ("from" in o.inherit) for (const col of o.inherit.copies) if (!body.includes(`NEW.${col}`)) problems.push(`${c.name}: inherit_owner does not set ${col}`);
+      for (const parent of reads)
+        if (!body.includes(`FROM ${nameOf(parent)} `))
+          problems.push(`${c.name}: inherit_owner does not read ${nameOf(parent)}`);
+      if ("from" in o.inherit)
+        for (const col of o.inherit.copies)
+          if (!body.includes(`NEW.${col}`)) problems.push(`${c.name}: inherit_owner does not set ${col}`);
     }
     for (const role of ["sensa_app", "admin_role"]) {
       const [p] = await queryRows(
@@ -108,13 +136,22 @@ async function catalogProblems(db: Database, registry: readonly UserOwnedTable[]
     sql`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
           AND (has_table_privilege('sensa_app', oid, 'SELECT') OR has_table_privilege('sensa_app', oid, 'INSERT') OR relrowsecurity)`,
   );
-  for (const r of others) if (!listed.includes(String(r.relname))) problems.push(`${r.relname}: sensa_app may use it or it has row-level security, but it is not in userOwnedTables`);
+  for (const r of others)
+    if (!listed.includes(String(r.relname)))
+      problems.push(
+        `${r.relname}: sensa_app may use it or it has row-level security, but it is not in userOwnedTables`,
+      );
   return problems;
 }
 
 describe("userOwnedTables", () => {
   it("lists every table of the schema but migrations_log", () => {
-    expect(userOwnedTables.map((o) => nameOf(o.table)).sort()).toEqual(schemaTables.map(nameOf).filter((n) => n !== "migrations_log").sort());
+    expect(userOwnedTables.map((o) => nameOf(o.table)).sort()).toEqual(
+      schemaTables
+        .map(nameOf)
+        .filter((n) => n !== "migrations_log")
+        .sort(),
+    );
   });
 
   it("matches the TypeScript schema: owner policies beside each table, parents listed first, the seed loading each after its parents", () => {
@@ -134,10 +171,16 @@ describe("userOwnedTables", () => {
         const c = getTableConfig(o.table);
         await tx.execute(sql.raw(`CREATE TABLE policy_probe (LIKE "${c.name}")`));
         for (const p of c.policies) {
-          const to = ([p.to ?? "public"].flat() as Array<string | { name: string }>).map((r) => (typeof r === "string" ? r : r.name)).join(", ");
+          const to = ([p.to ?? "public"].flat() as Array<string | { name: string }>)
+            .map((r) => (typeof r === "string" ? r : r.name))
+            .join(", ");
           const using = p.using ? ` USING (${render(p.using)})` : "";
           const check = p.withCheck ? ` WITH CHECK (${render(p.withCheck)})` : "";
-          await tx.execute(sql.raw(`CREATE POLICY "${p.name}" ON policy_probe AS ${(p.as ?? "permissive").toUpperCase()} FOR ${(p.for ?? "all").toUpperCase()} TO ${to}${using}${check}`));
+          await tx.execute(
+            sql.raw(
+              `CREATE POLICY "${p.name}" ON policy_probe AS ${(p.as ?? "permissive").toUpperCase()} FOR ${(p.for ?? "all").toUpperCase()} TO ${to}${using}${check}`,
+            ),
+          );
         }
         const shape = (table: string) =>
           queryRows(
@@ -149,7 +192,11 @@ describe("userOwnedTables", () => {
         const live = await shape(c.name);
         const declared = await shape("policy_probe");
         for (let k = 0; k < Math.max(live.length, declared.length); k++) {
-          pairs.push({ name: `${c.name}.${String(live[k]?.polname ?? declared[k]?.polname)}`, live: live[k], declared: declared[k] });
+          pairs.push({
+            name: `${c.name}.${String(live[k]?.polname ?? declared[k]?.polname)}`,
+            live: live[k],
+            declared: declared[k],
+          });
         }
         await tx.execute(sql`DROP TABLE policy_probe`);
       }
@@ -179,7 +226,11 @@ describe("adding a user-owned table (a throwaway `flashcards`, child of chapters
     (t) => [index("flashcards_user_id_idx").on(t.userId), ...ownerPolicies(t.userId)],
   );
   // ... and in src/schema/user-owned.ts:
-  const entry: UserOwnedTable = { table: flashcards, owner: flashcards.userId, inherit: { from: chapters, copies: ["user_id", "course_id"] } };
+  const entry: UserOwnedTable = {
+    table: flashcards,
+    owner: flashcards.userId,
+    inherit: { from: chapters, copies: ["user_id", "course_id"] },
+  };
   const registry = [...userOwnedTables, entry];
   const tables = [...schemaTables, flashcards];
 
@@ -187,7 +238,9 @@ describe("adding a user-owned table (a throwaway `flashcards`, child of chapters
     expect(declarationProblems(tables, userOwnedTables, seedOrder())).toEqual([
       "flashcards has a user_id column or policies but is not in userOwnedTables",
     ]);
-    expect(declarationProblems(tables, registry, seedOrder())).toEqual(["the seed's LOAD_ORDER does not load flashcards"]);
+    expect(declarationProblems(tables, registry, seedOrder())).toEqual([
+      "the seed's LOAD_ORDER does not load flashcards",
+    ]);
     expect(declarationProblems(tables, registry, [...seedOrder(), flashcards])).toEqual([]);
   });
 
@@ -227,10 +280,16 @@ describe("adding a user-owned table (a throwaway `flashcards`, child of chapters
     const ana = await createUser(t.db);
     const bob = await createUser(t.db);
     const tree = await createCourseTree(t.db, ana.id);
-    const [card] = await withUserContext(t.db, ana.id, (tx) => tx.insert(flashcards).values({ chapterId: tree.chapters[0]!.id, front: "What is ATP?" }).returning());
+    const [card] = await withUserContext(t.db, ana.id, (tx) =>
+      tx.insert(flashcards).values({ chapterId: tree.chapters[0]!.id, front: "What is ATP?" }).returning(),
+    );
     expect(card).toMatchObject({ userId: ana.id, courseId: tree.course.id });
     expect(await withUserContext(t.db, bob.id, (tx) => tx.select().from(flashcards))).toEqual([]);
-    const planted = await pgErrorOf(withUserContext(t.db, bob.id, (tx) => tx.insert(flashcards).values({ chapterId: tree.chapters[0]!.id, front: "planted" })));
+    const planted = await pgErrorOf(
+      withUserContext(t.db, bob.id, (tx) =>
+        tx.insert(flashcards).values({ chapterId: tree.chapters[0]!.id, front: "planted" }),
+      ),
+    );
     expect(planted.message).toMatch(/does not exist or is not visible/);
     expect(await withUserContext(t.db, ana.id, (tx) => tx.select().from(flashcards))).toHaveLength(1);
   });

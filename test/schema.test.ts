@@ -64,7 +64,11 @@ describe("tables", () => {
       const defined = getTableConfig(table).columns.map((c) => ({
         column_name: c.name,
         is_nullable: c.notNull ? "NO" : "YES",
-        udt_name: c.getSQLType().replace(/\(.*\)/, "").replace("[]", "").replace("timestamp with time zone", "timestamptz"),
+        udt_name: c
+          .getSQLType()
+          .replace(/\(.*\)/, "")
+          .replace("[]", "")
+          .replace("timestamp with time zone", "timestamptz"),
       }));
       const normalise = (r: Record<string, unknown>) => ({
         column_name: r.column_name,
@@ -86,7 +90,9 @@ describe("tables", () => {
       const config = getTableConfig(table);
       expect(config.columns.find((c) => c.primary)?.getSQLType(), config.name).toBe("uuid");
       for (const col of ["created_at", "updated_at"]) {
-        expect(config.columns.find((c) => c.name === col)?.getSQLType(), `${config.name}.${col}`).toBe("timestamp with time zone");
+        expect(config.columns.find((c) => c.name === col)?.getSQLType(), `${config.name}.${col}`).toBe(
+          "timestamp with time zone",
+        );
       }
     }
   });
@@ -110,7 +116,9 @@ describe("embeddings", () => {
     const tree = await createCourseTree(t.db, user.id);
     const short = `[${new Array(767).fill(0.1).join(",")}]`;
     const error = await pgErrorOf(
-      withAdmin(t.db, (tx) => tx.execute(sql`UPDATE chapters SET embedding = ${short}::vector WHERE id = ${tree.chapters[0]!.id}`)),
+      withAdmin(t.db, (tx) =>
+        tx.execute(sql`UPDATE chapters SET embedding = ${short}::vector WHERE id = ${tree.chapters[0]!.id}`),
+      ),
     );
     expect(error.message).toMatch(/expected 768 dimensions, not 767/);
   });
@@ -122,27 +130,73 @@ describe("constraints", () => {
     const tree = await createCourseTree(t.db, user.id);
     await withAdmin(t.db, (tx) => tx.delete(users).where(sql`id = ${user.id}`));
     const left = await withAdmin(t.db, (tx) =>
-      queryRows(tx, sql`SELECT (SELECT count(*) FROM courses WHERE id = ${tree.course.id}) + (SELECT count(*) FROM keywords WHERE id = ${tree.keyword.id}) AS n`),
+      queryRows(
+        tx,
+        sql`SELECT (SELECT count(*) FROM courses WHERE id = ${tree.course.id}) + (SELECT count(*) FROM keywords WHERE id = ${tree.keyword.id}) AS n`,
+      ),
     );
     expect(Number(left[0]!.n)).toBe(0);
   });
 
   it.each([
-    ["a progress percentage above 100", "INSERT INTO user_progress (user_id, chapter_id, completion_percentage) VALUES ($user, $chapter, 100.5)", "user_progress_completion_percentage_check"],
-    ["negative time spent", "INSERT INTO user_progress (user_id, chapter_id, time_spent_seconds) VALUES ($user, $chapter, -1)", "user_progress_time_spent_seconds_check"],
-    ["a rating of 6", "INSERT INTO user_annotations (user_id, chapter_id, feedback_type, rating) VALUES ($user, $chapter, 'general', 6)", "user_annotations_rating_check"],
-    ["a relationship strength of 1.5", "INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type, strength) VALUES ($keyword, $keyword2, 'is_a', 1.5)", "relationships_strength_check"],
-    ["a keyword related to itself", "INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type) VALUES ($keyword, $keyword, 'is_a')", "relationships_no_self_loop_check"],
-    ["a chapter number of 0", "INSERT INTO chapters (processed_document_id, chapter_number, title) VALUES ($processed, 0, 'x')", "chapters_chapter_number_check"],
-    ["a second profile for one user", "INSERT INTO user_profiles (user_id) VALUES ($user); INSERT INTO user_profiles (user_id) VALUES ($user)", "user_profiles_user_id_unique"],
-    ["a second progress row for one user and chapter", "INSERT INTO user_progress (user_id, chapter_id) VALUES ($user, $chapter); INSERT INTO user_progress (user_id, chapter_id) VALUES ($user, $chapter)", "user_progress_user_id_chapter_id_unique"],
-    ["a duplicate relationship", "INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type) VALUES ($keyword, $keyword2, 'is_a'); INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type) VALUES ($keyword, $keyword2, 'is_a')", "relationships_source_target_type_unique"],
-    ["a second user with the same Cognito subject", "INSERT INTO users (cognito_sub, email) VALUES ('dup', 'a@x.io'); INSERT INTO users (cognito_sub, email) VALUES ('dup', 'b@x.io')", "users_cognito_sub_unique"],
+    [
+      "a progress percentage above 100",
+      "INSERT INTO user_progress (user_id, chapter_id, completion_percentage) VALUES ($user, $chapter, 100.5)",
+      "user_progress_completion_percentage_check",
+    ],
+    [
+      "negative time spent",
+      "INSERT INTO user_progress (user_id, chapter_id, time_spent_seconds) VALUES ($user, $chapter, -1)",
+      "user_progress_time_spent_seconds_check",
+    ],
+    [
+      "a rating of 6",
+      "INSERT INTO user_annotations (user_id, chapter_id, feedback_type, rating) VALUES ($user, $chapter, 'general', 6)",
+      "user_annotations_rating_check",
+    ],
+    [
+      "a relationship strength of 1.5",
+      "INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type, strength) VALUES ($keyword, $keyword2, 'is_a', 1.5)",
+      "relationships_strength_check",
+    ],
+    [
+      "a keyword related to itself",
+      "INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type) VALUES ($keyword, $keyword, 'is_a')",
+      "relationships_no_self_loop_check",
+    ],
+    [
+      "a chapter number of 0",
+      "INSERT INTO chapters (processed_document_id, chapter_number, title) VALUES ($processed, 0, 'x')",
+      "chapters_chapter_number_check",
+    ],
+    [
+      "a second profile for one user",
+      "INSERT INTO user_profiles (user_id) VALUES ($user); INSERT INTO user_profiles (user_id) VALUES ($user)",
+      "user_profiles_user_id_unique",
+    ],
+    [
+      "a second progress row for one user and chapter",
+      "INSERT INTO user_progress (user_id, chapter_id) VALUES ($user, $chapter); INSERT INTO user_progress (user_id, chapter_id) VALUES ($user, $chapter)",
+      "user_progress_user_id_chapter_id_unique",
+    ],
+    [
+      "a duplicate relationship",
+      "INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type) VALUES ($keyword, $keyword2, 'is_a'); INSERT INTO relationships (source_keyword_id, target_keyword_id, relationship_type) VALUES ($keyword, $keyword2, 'is_a')",
+      "relationships_source_target_type_unique",
+    ],
+    [
+      "a second user with the same Cognito subject",
+      "INSERT INTO users (cognito_sub, email) VALUES ('dup', 'a@x.io'); INSERT INTO users (cognito_sub, email) VALUES ('dup', 'b@x.io')",
+      "users_cognito_sub_unique",
+    ],
   ])("rejects %s", async (_, statement, constraint) => {
     const user = await createUser(t.db);
     const tree = await createCourseTree(t.db, user.id);
     const [second] = await withAdmin(t.db, (tx) =>
-      tx.insert(keywords).values({ chapterId: tree.chapters[0]!.id, term: `ribosome-${user.id}` }).returning(),
+      tx
+        .insert(keywords)
+        .values({ chapterId: tree.chapters[0]!.id, term: `ribosome-${user.id}` })
+        .returning(),
     );
     const filled = statement
       .replaceAll("$user", `'${user.id}'`)
@@ -184,7 +238,10 @@ describe("indexes", () => {
   it("serve a nearest-neighbour query from the HNSW index", async () => {
     const plan = await withAdmin(t.db, async (tx) => {
       await tx.execute(sql`SET LOCAL enable_seqscan = off`);
-      return queryRows(tx, sql.raw(`EXPLAIN SELECT id FROM keywords ORDER BY embedding <=> '[${embeddingAlong(3).join(",")}]' LIMIT 5`));
+      return queryRows(
+        tx,
+        sql.raw(`EXPLAIN SELECT id FROM keywords ORDER BY embedding <=> '[${embeddingAlong(3).join(",")}]' LIMIT 5`),
+      );
     });
     expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Index Scan using keywords_embedding_idx/);
   });
@@ -194,7 +251,9 @@ describe("indexes", () => {
   // So the GIN index serves unfiltered roles, and user-scoped search is narrowed by the
   // course_id / user_id indexes that the functions and policies filter on.
   it("serve a trigram similarity query from the GIN index where no policy filters", async () => {
-    const plan = await t.superuserRows(`SET enable_seqscan = off; EXPLAIN SELECT id FROM keywords WHERE 'mitocondria' <% term`);
+    const plan = await t.superuserRows(
+      `SET enable_seqscan = off; EXPLAIN SELECT id FROM keywords WHERE 'mitocondria' <% term`,
+    );
     expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/keywords_term_trgm_idx/);
   });
 
@@ -203,7 +262,10 @@ describe("indexes", () => {
     const tree = await createCourseTree(t.db, user.id);
     const plan = await withUserContext(t.db, user.id, async (tx) => {
       await tx.execute(sql`SET LOCAL enable_seqscan = off`);
-      return queryRows(tx, sql.raw(`EXPLAIN SELECT id FROM keywords WHERE course_id = '${tree.course.id}' AND 'mitocondria' <% term`));
+      return queryRows(
+        tx,
+        sql.raw(`EXPLAIN SELECT id FROM keywords WHERE course_id = '${tree.course.id}' AND 'mitocondria' <% term`),
+      );
     });
     const text = plan.map((r) => r["QUERY PLAN"]).join("\n");
     expect(text).toMatch(/Index Scan on keywords_(course|user)_id_idx/);
@@ -216,27 +278,74 @@ describe("exported types", () => {
     const user = await createUser(t.db);
     const tree = await createCourseTree(t.db, user.id);
     const newCourse: NewCourse = courseSchemas.insert.parse({ userId: user.id, title: "Genetics", subject: "biology" });
-    const inserted: Course = await withAdmin(t.db, async (tx) => (await tx.insert(courses).values(newCourse).returning())[0]!);
+    const inserted: Course = await withAdmin(
+      t.db,
+      async (tx) => (await tx.insert(courses).values(newCourse).returning())[0]!,
+    );
     expect(courseSchemas.select.parse(inserted)).toEqual(inserted);
     expect(inserted).toMatchObject({ title: "Genetics", subject: "biology", isArchived: false, userId: user.id });
-    expect(() => chapterSchemas.insert.parse({ processedDocumentId: tree.processed.id, chapterNumber: 0, title: "x" })).toThrow();
+    expect(() =>
+      chapterSchemas.insert.parse({ processedDocumentId: tree.processed.id, chapterNumber: 0, title: "x" }),
+    ).toThrow();
 
     const everything = await withAdmin(t.db, async (tx) => {
       await tx.insert(userProfiles).values({ userId: user.id, learningStyle: "visual", interests: ["cells"] });
-      await tx.insert(userProgress).values({ userId: user.id, chapterId: tree.chapters[0]!.id, completionPercentage: 42.5, timeSpentSeconds: 90 });
-      await tx.insert(userAnnotations).values({ userId: user.id, chapterId: tree.chapters[0]!.id, feedbackType: "analogy", rating: 4, target: { node: "n1" } });
+      await tx
+        .insert(userProgress)
+        .values({ userId: user.id, chapterId: tree.chapters[0]!.id, completionPercentage: 42.5, timeSpentSeconds: 90 });
+      await tx
+        .insert(userAnnotations)
+        .values({
+          userId: user.id,
+          chapterId: tree.chapters[0]!.id,
+          feedbackType: "analogy",
+          rating: 4,
+          target: { node: "n1" },
+        });
       const [k2] = await tx.insert(keywords).values({ chapterId: tree.chapters[0]!.id, term: "ATP" }).returning();
-      await tx.insert(relationships).values({ sourceKeywordId: tree.keyword.id, targetKeywordId: k2!.id, relationshipType: "produces", strength: 0.9 });
+      await tx
+        .insert(relationships)
+        .values({
+          sourceKeywordId: tree.keyword.id,
+          targetKeywordId: k2!.id,
+          relationshipType: "produces",
+          strength: 0.9,
+        });
       return tx.query.users.findFirst({
         where: (u, { eq }) => eq(u.id, user.id),
-        with: { profile: true, progress: true, annotations: true, courses: { with: { documents: { with: { processed: { with: { chapters: { with: { keywords: { with: { outgoing: true } } } } } } } } } } },
+        with: {
+          profile: true,
+          progress: true,
+          annotations: true,
+          courses: {
+            with: {
+              documents: {
+                with: { processed: { with: { chapters: { with: { keywords: { with: { outgoing: true } } } } } } },
+              },
+            },
+          },
+        },
       });
     });
-    expect(everything?.profile).toMatchObject({ learningStyle: "visual", interests: ["cells"], preferredComplexity: "medium" });
-    expect(everything?.progress[0]).toMatchObject({ completionPercentage: 42.5, timeSpentSeconds: 90, courseId: tree.course.id });
+    expect(everything?.profile).toMatchObject({
+      learningStyle: "visual",
+      interests: ["cells"],
+      preferredComplexity: "medium",
+    });
+    expect(everything?.progress[0]).toMatchObject({
+      completionPercentage: 42.5,
+      timeSpentSeconds: 90,
+      courseId: tree.course.id,
+    });
     expect(everything?.annotations[0]).toMatchObject({ feedbackType: "analogy", rating: 4, target: { node: "n1" } });
-    const keyword = everything?.courses[0]?.documents[0]?.processed?.chapters.find((c) => c.chapterNumber === 1)?.keywords.find((k) => k.term === "mitochondria");
+    const keyword = everything?.courses[0]?.documents[0]?.processed?.chapters
+      .find((c) => c.chapterNumber === 1)
+      ?.keywords.find((k) => k.term === "mitochondria");
     expect(keyword?.embedding).toHaveLength(768);
-    expect(keyword?.outgoing[0]).toMatchObject({ relationshipType: "produces", strength: expect.closeTo(0.9, 5), userId: user.id });
+    expect(keyword?.outgoing[0]).toMatchObject({
+      relationshipType: "produces",
+      strength: expect.closeTo(0.9, 5),
+      userId: user.id,
+    });
   });
 });

@@ -50,7 +50,8 @@ async function asApp<T>(fn: (db: Database) => Promise<T>, pool: Record<string, u
 }
 
 const rows = (db: Database | Transaction, query: string) => queryRows(db, sql.raw(query));
-const titleOf = async (course: string) => (await withAdmin(t.db, (tx) => rows(tx, `SELECT title FROM courses WHERE id = '${course}'`)))[0]?.title;
+const titleOf = async (course: string) =>
+  (await withAdmin(t.db, (tx) => rows(tx, `SELECT title FROM courses WHERE id = '${course}'`)))[0]?.title;
 
 describe("fn ending the context's transaction itself (COMMIT or ROLLBACK sent through tx)", () => {
   it("leaves no platform user or setting for the next borrower, even when fn then fails", async () => {
@@ -69,13 +70,20 @@ describe("fn ending the context's transaction itself (COMMIT or ROLLBACK sent th
     });
   });
 
-  it.each(["COMMIT", "commit and chain", "END", "ABORT", "ROLLBACK", "rollback work", "PREPARE TRANSACTION 'x'", "/* hidden */ COMMIT", "-- note\nEND WORK"])(
-    "refuses %j from fn with TransactionControlError, before it reaches the server",
-    async (statement) => {
-      const attempt = withUserContext(t.db, a.id, (tx) => rows(tx, statement));
-      await expect(attempt).rejects.toBeInstanceOf(TransactionControlError);
-    },
-  );
+  it.each([
+    "COMMIT",
+    "commit and chain",
+    "END",
+    "ABORT",
+    "ROLLBACK",
+    "rollback work",
+    "PREPARE TRANSACTION 'x'",
+    "/* hidden */ COMMIT",
+    "-- note\nEND WORK",
+  ])("refuses %j from fn with TransactionControlError, before it reaches the server", async (statement) => {
+    const attempt = withUserContext(t.db, a.id, (tx) => rows(tx, statement));
+    await expect(attempt).rejects.toBeInstanceOf(TransactionControlError);
+  });
 
   it("refuses a COMMIT hidden after another statement in one query: one statement per query", async () => {
     const attempt = withUserContext(t.db, a.id, async (tx) => {
@@ -113,40 +121,57 @@ describe("fn ending the context's transaction itself (COMMIT or ROLLBACK sent th
 });
 
 describe("escaping the context's role from inside fn", () => {
-  it.skipIf(!onServer())("SET SESSION AUTHORIZATION, SET ROLE admin_role and set_config('role', …, false) are refused on the app login (server)", async () => {
-    await asApp(async (db) => {
-      for (const attempt of [
-        "SET SESSION AUTHORIZATION sensa_test_owner",
-        "SET ROLE admin_role",
-        "SELECT set_config('role', 'admin_role', false)",
-        "SELECT set_config('role', 'sensa_test_owner', false)",
-      ]) {
-        await expect(withUserContext(db, a.id, (tx) => rows(tx, attempt)), attempt).rejects.toBeInstanceOf(PermissionDeniedError);
-      }
-    });
-  });
-
-  it.skipIf(!onServer())("RESET ROLE inside fn on the app login still shows only the context user's rows, and the next borrower is clean (server)", async () => {
-    await asApp(async (db) => {
-      const seen = await withUserContext(db, a.id, async (tx) => {
-        await rows(tx, "RESET ROLE");
-        await rows(tx, "SET SESSION ROLE NONE");
-        return rows(tx, "SELECT title FROM courses ORDER BY title");
+  it.skipIf(!onServer())(
+    "SET SESSION AUTHORIZATION, SET ROLE admin_role and set_config('role', …, false) are refused on the app login (server)",
+    async () => {
+      await asApp(async (db) => {
+        for (const attempt of [
+          "SET SESSION AUTHORIZATION sensa_test_owner",
+          "SET ROLE admin_role",
+          "SELECT set_config('role', 'admin_role', false)",
+          "SELECT set_config('role', 'sensa_test_owner', false)",
+        ]) {
+          await expect(
+            withUserContext(db, a.id, (tx) => rows(tx, attempt)),
+            attempt,
+          ).rejects.toBeInstanceOf(PermissionDeniedError);
+        }
       });
-      expect(seen.map((r) => r.title)).toEqual(["Course of a"]);
-      const [after] = await rows(db, "SELECT current_user AS who, current_setting('role') AS role");
-      expect(after).toEqual({ who: "sensa_test_app", role: "none" });
-    });
-  });
+    },
+  );
 
-  it.skipIf(!onServer())("withUserContext's role option cannot make the app login admin_role or the owner (server)", async () => {
-    await asApp(async (db) => {
-      for (const role of ["admin_role", "sensa_test_owner", "pg_read_all_data"]) {
-        await expect(withUserContext(db, a.id, (tx) => rows(tx, "SELECT id FROM courses"), { role }), role).rejects.toBeInstanceOf(PermissionDeniedError);
-      }
-      await expect(withAdmin(db, (tx) => rows(tx, "SELECT id FROM courses"))).rejects.toBeInstanceOf(PermissionDeniedError);
-    });
-  });
+  it.skipIf(!onServer())(
+    "RESET ROLE inside fn on the app login still shows only the context user's rows, and the next borrower is clean (server)",
+    async () => {
+      await asApp(async (db) => {
+        const seen = await withUserContext(db, a.id, async (tx) => {
+          await rows(tx, "RESET ROLE");
+          await rows(tx, "SET SESSION ROLE NONE");
+          return rows(tx, "SELECT title FROM courses ORDER BY title");
+        });
+        expect(seen.map((r) => r.title)).toEqual(["Course of a"]);
+        const [after] = await rows(db, "SELECT current_user AS who, current_setting('role') AS role");
+        expect(after).toEqual({ who: "sensa_test_app", role: "none" });
+      });
+    },
+  );
+
+  it.skipIf(!onServer())(
+    "withUserContext's role option cannot make the app login admin_role or the owner (server)",
+    async () => {
+      await asApp(async (db) => {
+        for (const role of ["admin_role", "sensa_test_owner", "pg_read_all_data"]) {
+          await expect(
+            withUserContext(db, a.id, (tx) => rows(tx, "SELECT id FROM courses"), { role }),
+            role,
+          ).rejects.toBeInstanceOf(PermissionDeniedError);
+        }
+        await expect(withAdmin(db, (tx) => rows(tx, "SELECT id FROM courses"))).rejects.toBeInstanceOf(
+          PermissionDeniedError,
+        );
+      });
+    },
+  );
 });
 
 describe("a tx kept past its context", () => {
@@ -161,8 +186,12 @@ describe("a tx kept past its context", () => {
         });
       });
       const second = withUserContext(db, b.id, async (tx) => {
-        await expect(leaked!.transaction((sp) => sp.execute(sql`UPDATE courses SET title = 'by a stranger'`))).rejects.toBeInstanceOf(ContextClosedError);
-        await expect(inner!.execute(sql`UPDATE courses SET title = 'by a stranger'`)).rejects.toBeInstanceOf(ContextClosedError);
+        await expect(
+          leaked!.transaction((sp) => sp.execute(sql`UPDATE courses SET title = 'by a stranger'`)),
+        ).rejects.toBeInstanceOf(ContextClosedError);
+        await expect(inner!.execute(sql`UPDATE courses SET title = 'by a stranger'`)).rejects.toBeInstanceOf(
+          ContextClosedError,
+        );
         return rows(tx, "SELECT title FROM courses");
       });
       expect((await second).map((r) => r.title)).toEqual(["Course of b"]);
@@ -198,10 +227,15 @@ describe.skipIf(!onServer())("a backend killed while fn awaits (server)", () => 
       await sleep(100);
       await t.superuserRows(`SELECT pg_terminate_backend(${Number(pid)})`);
       await expect(u).rejects.toBeInstanceOf(ConnectionLostError);
-      const [next] = await rows(db, "SELECT pg_backend_pid() AS pid, current_setting('app.current_user_id', true) AS uid");
+      const [next] = await rows(
+        db,
+        "SELECT pg_backend_pid() AS pid, current_setting('app.current_user_id', true) AS uid",
+      );
       expect(next!.pid).not.toBe(pid);
       expect(next!.uid ?? "").toBe("");
-      expect(await withUserContext(db, b.id, (tx) => rows(tx, "SELECT title FROM courses"))).toEqual([{ title: "Course of b" }]);
+      expect(await withUserContext(db, b.id, (tx) => rows(tx, "SELECT title FROM courses"))).toEqual([
+        { title: "Course of b" },
+      ]);
     });
     expect(await titleOf(a.course)).toBe("Course of a");
   });
@@ -209,20 +243,25 @@ describe.skipIf(!onServer())("a backend killed while fn awaits (server)", () => 
 
 describe.skipIf(!onServer())("a context whose fn never settles (server)", () => {
   it("does not keep the pool's only connection once the server ends its idle transaction", async () => {
-    await asApp(async (db) => {
-      let pid: unknown;
-      void withUserContext(db, a.id, async (tx) => {
-        pid = (await rows(tx, "SELECT pg_backend_pid() AS pid"))[0]!.pid;
-        await rows(tx, "SET LOCAL idle_in_transaction_session_timeout = '300ms'");
-        await rows(tx, "UPDATE courses SET title = 'never committed'");
-        await new Promise(() => undefined); // a request that hangs for ever
-      });
-      await sleep(1_000);
-      const next = await withUserContext(db, b.id, (tx) => rows(tx, "SELECT pg_backend_pid() AS pid, title FROM courses"));
-      expect(next).toHaveLength(1);
-      expect(next[0]!.pid).not.toBe(pid);
-      expect(next[0]!.title).toBe("Course of b");
-    }, { connectionTimeoutMillis: 5_000 });
+    await asApp(
+      async (db) => {
+        let pid: unknown;
+        void withUserContext(db, a.id, async (tx) => {
+          pid = (await rows(tx, "SELECT pg_backend_pid() AS pid"))[0]!.pid;
+          await rows(tx, "SET LOCAL idle_in_transaction_session_timeout = '300ms'");
+          await rows(tx, "UPDATE courses SET title = 'never committed'");
+          await new Promise(() => undefined); // a request that hangs for ever
+        });
+        await sleep(1_000);
+        const next = await withUserContext(db, b.id, (tx) =>
+          rows(tx, "SELECT pg_backend_pid() AS pid, title FROM courses"),
+        );
+        expect(next).toHaveLength(1);
+        expect(next[0]!.pid).not.toBe(pid);
+        expect(next[0]!.title).toBe("Course of b");
+      },
+      { connectionTimeoutMillis: 5_000 },
+    );
     expect(await titleOf(a.course)).toBe("Course of a");
   });
 });
@@ -265,9 +304,20 @@ describe("the users table from a context", () => {
     await asApp(async (db) => {
       const newcomer = crypto.randomUUID();
       await expect(
-        withUserContext(db, newcomer, (tx) => tx.insert(users).values({ id: newcomer, cognitoSub: `sub-${newcomer}`, email: `${newcomer.slice(0, 8)}@example.org`, role: "admin" })),
+        withUserContext(db, newcomer, (tx) =>
+          tx
+            .insert(users)
+            .values({
+              id: newcomer,
+              cognitoSub: `sub-${newcomer}`,
+              email: `${newcomer.slice(0, 8)}@example.org`,
+              role: "admin",
+            }),
+        ),
       ).rejects.toBeInstanceOf(PermissionDeniedError);
-      await expect(withUserContext(db, a.id, (tx) => tx.update(users).set({ role: "moderator" }))).rejects.toBeInstanceOf(PermissionDeniedError);
+      await expect(
+        withUserContext(db, a.id, (tx) => tx.update(users).set({ role: "moderator" })),
+      ).rejects.toBeInstanceOf(PermissionDeniedError);
       await expect(
         withUserContext(db, a.id, (tx) =>
           tx
@@ -287,7 +337,11 @@ describe("the users table from a context", () => {
       const created = await findOrCreateUser(db, { cognitoSub: sub, email: `${sub}@example.org` });
       expect(created.role).toBe("user");
       // Someone else's sub with a new email and name returns their row unchanged (sign-in, not sign-up).
-      const again = await findOrCreateUser(db, { cognitoSub: b.sub, email: "attacker@example.org", displayName: "Attacker" });
+      const again = await findOrCreateUser(db, {
+        cognitoSub: b.sub,
+        email: "attacker@example.org",
+        displayName: "Attacker",
+      });
       expect(again.id).toBe(b.id);
       const [row] = await t.superuserRows(`SELECT email, display_name FROM users WHERE id = '${b.id}'`);
       expect(row!.email).not.toBe("attacker@example.org");
@@ -306,7 +360,8 @@ describe("SECURITY DEFINER paths", () => {
         WHERE p.prosecdef AND p.pronamespace = 'public'::regnamespace AND has_function_privilege('sensa_app', p.oid, 'EXECUTE')`,
     );
     expect(definers.map((d) => d.name)).toEqual(["find_or_create_user(text,text,text)"]);
-    for (const d of definers) expect(d.owner_may_create_temp, `${d.name as string} runs as ${d.owner as string}`).toBe(false);
+    for (const d of definers)
+      expect(d.owner_may_create_temp, `${d.name as string} runs as ${d.owner as string}`).toBe(false);
   });
 });
 

@@ -47,7 +47,8 @@ async function withOneConnection<T>(fn: (db: Database) => Promise<T>, pool: Reco
 }
 
 const rows = (db: Database | Transaction, query: string) => queryRows(db, sql.raw(query));
-const titleOf = async (course: string) => (await withAdmin(t.db, (tx) => rows(tx, `SELECT title FROM courses WHERE id = '${course}'`)))[0]?.title;
+const titleOf = async (course: string) =>
+  (await withAdmin(t.db, (tx) => rows(tx, `SELECT title FROM courses WHERE id = '${course}'`)))[0]?.title;
 
 describe("a query issued on tx after its context ended", () => {
   it("is refused with ContextClosedError, also for a query builder made inside and awaited after", async () => {
@@ -137,7 +138,10 @@ describe("a context whose COMMIT or ROLLBACK did not complete", () => {
 describe("session state a request leaves behind", () => {
   it("is gone for the next borrower: settings, the platform user, search_path, WITH HOLD cursors, advisory locks", async () => {
     await withOneConnection(async (db) => {
-      const [before] = await rows(db, "SELECT current_user AS who, current_setting('search_path') AS path, current_setting('statement_timeout') AS timeout");
+      const [before] = await rows(
+        db,
+        "SELECT current_user AS who, current_setting('search_path') AS path, current_setting('statement_timeout') AS timeout",
+      );
       await withUserContext(db, a.id, async (tx) => {
         await rows(tx, `SELECT set_config('app.current_user_id', '${a.id}', false)`);
         await rows(tx, `SELECT set_current_user_id('${a.id}')`);
@@ -168,7 +172,10 @@ describe("session state a request leaves behind", () => {
           throw new Error("the request failed");
         }),
       ).rejects.toThrow("the request failed");
-      const [after] = await rows(db, "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
+      const [after] = await rows(
+        db,
+        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+      );
       expect(Number(after!.n)).toBe(0);
     });
   });
@@ -179,14 +186,21 @@ describe("session state a request leaves behind", () => {
 });
 
 describe("a context's own limits", () => {
-  it.skipIf(!onServer())("cancels a runaway statement with StatementTimeoutError, and the connection serves the next request (server)", async () => {
-    await withOneConnection(async (db) => {
-      const runaway = withUserContext(db, a.id, (tx) => tx.execute(sql`SELECT pg_sleep(5)`), { statementTimeoutMs: 200 });
-      await expect(runaway).rejects.toBeInstanceOf(StatementTimeoutError);
-      const [next] = await withUserContext(db, a.id, (tx) => rows(tx, "SELECT current_setting('statement_timeout') AS timeout"));
-      expect(next!.timeout).not.toBe("200ms");
-    });
-  });
+  it.skipIf(!onServer())(
+    "cancels a runaway statement with StatementTimeoutError, and the connection serves the next request (server)",
+    async () => {
+      await withOneConnection(async (db) => {
+        const runaway = withUserContext(db, a.id, (tx) => tx.execute(sql`SELECT pg_sleep(5)`), {
+          statementTimeoutMs: 200,
+        });
+        await expect(runaway).rejects.toBeInstanceOf(StatementTimeoutError);
+        const [next] = await withUserContext(db, a.id, (tx) =>
+          rows(tx, "SELECT current_setting('statement_timeout') AS timeout"),
+        );
+        expect(next!.timeout).not.toBe("200ms");
+      });
+    },
+  );
 
   it("refuses to report success when fn swallowed a failed statement: nothing was committed", async () => {
     const attempt = withUserContext(t.db, a.id, async (tx) => {

@@ -60,14 +60,19 @@ describe("temporary objects", () => {
       `CREATE TEMP TABLE courses (id uuid, user_id uuid)`,
       `CREATE TEMP TABLE stash (id uuid)`,
     ]) {
-      await expect(withUserContext(t.db, a.id, (tx) => tx.execute(sql.raw(ddl))), ddl).rejects.toBeInstanceOf(PermissionDeniedError);
+      await expect(
+        withUserContext(t.db, a.id, (tx) => tx.execute(sql.raw(ddl))),
+        ddl,
+      ).rejects.toBeInstanceOf(PermissionDeniedError);
     }
   });
 
   it.skipIf(!onServer())("the app login cannot create any either, outside a context (server)", async () => {
     const app = await connectAs(t.appUrl!);
     try {
-      await expect(app.query("CREATE TEMP TABLE courses (id uuid)")).rejects.toThrow(/permission denied to create temporary tables/);
+      await expect(app.query("CREATE TEMP TABLE courses (id uuid)")).rejects.toThrow(
+        /permission denied to create temporary tables/,
+      );
     } finally {
       await app.end();
     }
@@ -81,10 +86,15 @@ describe("temporary objects", () => {
       await rows(session, `CREATE TEMP TABLE courses (id uuid, user_id uuid, title text, description text)`);
       await rows(session, `INSERT INTO pg_temp.courses VALUES ('${b.course}', '${a.id}', 'Biology of a (fake)', NULL)`);
       const planted = withUserContext(session, a.id, (tx) =>
-        tx.insert(courseDocuments).values({ courseId: b.course, fileName: "x.pdf", s3Key: uniqueName("planted") }).returning(),
+        tx
+          .insert(courseDocuments)
+          .values({ courseId: b.course, fileName: "x.pdf", s3Key: uniqueName("planted") })
+          .returning(),
       );
       await expect(planted).rejects.toBeInstanceOf(ForeignKeyViolationError);
-      const seen = await withUserContext(session, a.id, (tx) => tx.select({ id: courses.id, title: courses.title }).from(courses));
+      const seen = await withUserContext(session, a.id, (tx) =>
+        tx.select({ id: courses.id, title: courses.title }).from(courses),
+      );
       expect(seen).toEqual([{ id: a.course, title: "Biology of a" }]);
       const found = await withUserContext(session, a.id, (tx) => searchCourses(tx, { userId: a.id, query: "fake" }));
       expect(found).toEqual([]);
@@ -98,7 +108,9 @@ describe("temporary objects", () => {
 describe.skipIf(!onServer())("other databases of the same cluster (server)", () => {
   it("a login that is admin_role elsewhere (as another database's owner is) cannot connect to this one", async () => {
     const stranger = uniqueName("sensa_test_stranger");
-    await t.superuserRows(`CREATE ROLE ${stranger} LOGIN PASSWORD '${stranger}'; GRANT admin_role, sensa_app TO ${stranger}`);
+    await t.superuserRows(
+      `CREATE ROLE ${stranger} LOGIN PASSWORD '${stranger}'; GRANT admin_role, sensa_app TO ${stranger}`,
+    );
     try {
       await expect(connectAs(urlAs(stranger, stranger))).rejects.toThrow(/permission denied for database/);
     } finally {
@@ -151,7 +163,9 @@ describe("sensa-db app-login on an existing role", () => {
     const creator = uniqueName("sensa_test_creator");
     await t.superuserRows(`CREATE ROLE ${creator} LOGIN CREATEROLE CREATEDB REPLICATION`);
     try {
-      await expect(ensureAppLogin(t.db, { user: creator, password })).rejects.toThrow(/has CREATEROLE, has CREATEDB, has REPLICATION/);
+      await expect(ensureAppLogin(t.db, { user: creator, password })).rejects.toThrow(
+        /has CREATEROLE, has CREATEDB, has REPLICATION/,
+      );
     } finally {
       await t.superuserRows(`DROP ROLE ${creator}`);
     }
@@ -168,7 +182,10 @@ describe("sensa-db app-login on an existing role", () => {
         (e: { code: number; stderr: string }) => e,
       );
       expect(result.code).not.toBe(0);
-      const lines = result.stderr.trim().split("\n").filter((l) => !l.startsWith("sensa-db: using"));
+      const lines = result.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => !l.startsWith("sensa-db: using"));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/refusing to use existing role .* has BYPASSRLS/);
     } finally {
@@ -176,22 +193,25 @@ describe("sensa-db app-login on an existing role", () => {
     }
   });
 
-  it.skipIf(!onServer())("with iam, grants rds_iam (RDS's role for IAM tokens) without a password, and refuses where it does not exist (server)", async () => {
-    const user = uniqueName("sensa_test_iam");
-    await expect(ensureAppLogin(t.db, { user, iam: true })).rejects.toThrow(/rds_iam .* only on Amazon RDS/);
-    // rds_iam is an ordinary role on RDS; a stand-in here, made by the superuser as RDS makes it.
-    await t.superuserRows("DO $$ BEGIN CREATE ROLE rds_iam; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
-    try {
-      expect(await ensureAppLogin(t.db, { user, iam: true })).toEqual({ user, created: true });
-      expect(await ensureAppLogin(t.db, { user, iam: true })).toEqual({ user, created: false }); // rds_iam is no reason to refuse
-      const [roles] = await t.superuserRows(
-        `SELECT pg_has_role('${user}', 'rds_iam', 'MEMBER') AS iam, pg_has_role('${user}', 'sensa_app', 'MEMBER') AS app, rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname = '${user}'`,
-      );
-      expect(roles).toEqual({ iam: true, app: true, no_password: true });
-    } finally {
-      await t.superuserRows(`DROP OWNED BY ${user}; DROP ROLE ${user}; DROP ROLE rds_iam`);
-    }
-  });
+  it.skipIf(!onServer())(
+    "with iam, grants rds_iam (RDS's role for IAM tokens) without a password, and refuses where it does not exist (server)",
+    async () => {
+      const user = uniqueName("sensa_test_iam");
+      await expect(ensureAppLogin(t.db, { user, iam: true })).rejects.toThrow(/rds_iam .* only on Amazon RDS/);
+      // rds_iam is an ordinary role on RDS; a stand-in here, made by the superuser as RDS makes it.
+      await t.superuserRows("DO $$ BEGIN CREATE ROLE rds_iam; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+      try {
+        expect(await ensureAppLogin(t.db, { user, iam: true })).toEqual({ user, created: true });
+        expect(await ensureAppLogin(t.db, { user, iam: true })).toEqual({ user, created: false }); // rds_iam is no reason to refuse
+        const [roles] = await t.superuserRows(
+          `SELECT pg_has_role('${user}', 'rds_iam', 'MEMBER') AS iam, pg_has_role('${user}', 'sensa_app', 'MEMBER') AS app, rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname = '${user}'`,
+        );
+        expect(roles).toEqual({ iam: true, app: true, no_password: true });
+      } finally {
+        await t.superuserRows(`DROP OWNED BY ${user}; DROP ROLE ${user}; DROP ROLE rds_iam`);
+      }
+    },
+  );
 
   it.skipIf(!onServer())("gives a new login the timeouts that stop a runaway request (server)", async () => {
     const user = uniqueName("sensa_test_login");
@@ -199,7 +219,9 @@ describe("sensa-db app-login on an existing role", () => {
       await ensureAppLogin(t.db, { user, password });
       const app = await connectAs(urlAs(user, password));
       try {
-        const { rows: [settings] } = await app.query(
+        const {
+          rows: [settings],
+        } = await app.query(
           "SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock, current_setting('idle_in_transaction_session_timeout') AS idle",
         );
         expect(settings).toEqual({ statement: "30s", lock: "5s", idle: "1min" });
@@ -232,47 +254,57 @@ describe("functions", () => {
   });
 
   it("the application role cannot call the owner's helpers", async () => {
-    for (const call of ["SELECT rls_drop_policies('courses')", "SELECT rls_remove('courses')", "SELECT secure_database()"]) {
-      await expect(withUserContext(t.db, a.id, (tx) => tx.execute(sql.raw(call))), call).rejects.toBeInstanceOf(PermissionDeniedError);
+    for (const call of [
+      "SELECT rls_drop_policies('courses')",
+      "SELECT rls_remove('courses')",
+      "SELECT secure_database()",
+    ]) {
+      await expect(
+        withUserContext(t.db, a.id, (tx) => tx.execute(sql.raw(call))),
+        call,
+      ).rejects.toBeInstanceOf(PermissionDeniedError);
     }
   });
 });
 
-describe.skipIf(!onServer())("the next sql/ bundle as the non-superuser owner, each step in a fresh session (server)", () => {
-  let empty: TestDatabase;
-  beforeAll(async () => {
-    empty = await openEmptyDatabase();
-  });
-  afterAll(() => empty?.close());
+describe.skipIf(!onServer())(
+  "the next sql/ bundle as the non-superuser owner, each step in a fresh session (server)",
+  () => {
+    let empty: TestDatabase;
+    beforeAll(async () => {
+      empty = await openEmptyDatabase();
+    });
+    afterAll(() => empty?.close());
 
-  const lastMigration: string = JSON.parse(readFileSync("drizzle/meta/_journal.json", "utf8")).entries.at(-1).tag;
-  const fresh = async <T>(fn: (db: Database) => Promise<T>) => {
-    const db = createDb({ url: empty.url! });
-    try {
-      return await fn(db);
-    } finally {
-      await closeDb(db);
-    }
-  };
-  const cli = (...args: string[]) =>
-    promisify(execFile)("npx", ["tsx", "src/cli/main.ts", ...args, "--url", empty.url!]).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+    const lastMigration: string = JSON.parse(readFileSync("drizzle/meta/_journal.json", "utf8")).entries.at(-1).tag;
+    const fresh = async <T>(fn: (db: Database) => Promise<T>) => {
+      const db = createDb({ url: empty.url! });
+      try {
+        return await fn(db);
+      } finally {
+        await closeDb(db);
+      }
+    };
+    const cli = (...args: string[]) =>
+      promisify(execFile)("npx", ["tsx", "src/cli/main.ts", ...args, "--url", empty.url!]).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
 
-  it("applies the second bundle in a session that never loaded the extensions' libraries", async () => {
-    expect((await fresh((db) => migrate(db, { to: "0002_sql_objects" }))).applied.at(-1)).toBe("0002_sql_objects");
-    expect((await fresh((db) => migrate(db, { to: "0003_sql_objects" }))).applied).toEqual(["0003_sql_objects"]);
-    expect((await fresh((db) => migrate(db))).applied.at(-1)).toBe(lastMigration);
-  });
+    it("applies the second bundle in a session that never loaded the extensions' libraries", async () => {
+      expect((await fresh((db) => migrate(db, { to: "0002_sql_objects" }))).applied.at(-1)).toBe("0002_sql_objects");
+      expect((await fresh((db) => migrate(db, { to: "0003_sql_objects" }))).applied).toEqual(["0003_sql_objects"]);
+      expect((await fresh((db) => migrate(db))).applied.at(-1)).toBe(lastMigration);
+    });
 
-  it("sensa-db rollback --force then sensa-db migrate succeed, also back to before the first bundle", async () => {
-    for (const to of [undefined, "0001_schema"]) {
-      const back = await cli("rollback", "--force", ...(to ? ["--to", to] : []));
-      expect(back.code, back.stderr).toBe(0);
-      const up = await cli("migrate");
-      expect(up.code, up.stderr).toBe(0);
-      expect(up.stdout).toContain(to ? "0003_sql_objects" : lastMigration);
-    }
-  }, 180_000); // four CLI processes, each starting tsx
-});
+    it("sensa-db rollback --force then sensa-db migrate succeed, also back to before the first bundle", async () => {
+      for (const to of [undefined, "0001_schema"]) {
+        const back = await cli("rollback", "--force", ...(to ? ["--to", to] : []));
+        expect(back.code, back.stderr).toBe(0);
+        const up = await cli("migrate");
+        expect(up.code, up.stderr).toBe(0);
+        expect(up.stdout).toContain(to ? "0003_sql_objects" : lastMigration);
+      }
+    }, 180_000); // four CLI processes, each starting tsx
+  },
+);

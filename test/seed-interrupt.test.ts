@@ -8,11 +8,39 @@ import { openTestDatabase, type TestDatabase } from "./support/database.js";
 // A seed is one transaction: killed or cut off at any point before its COMMIT, the server rolls
 // it back, and with it the DROP of the HNSW indexes. These tests interrupt real seeds.
 const server = inject("testServer");
-const noServer = server ? undefined : "needs a PostgreSQL server: PGlite runs inside the test's own process, so there is no client to kill apart from it";
+const noServer = server
+  ? undefined
+  : "needs a PostgreSQL server: PGlite runs inside the test's own process, so there is no client to kill apart from it";
 
 // ~4,000 embeddings: a load of a few seconds and index builds of about a second each.
-const PLAN = { seed: 5, users: 30, coursesPerUser: 2, documentsPerCourse: 10, chaptersPerDocument: 2, keywordsPerChapter: 2, relationshipsPerChapter: 1, deferIndexes: true } as const;
-const CLI_PLAN = ["--seed", "5", "--users", "30", "--courses-per-user", "2", "--documents-per-course", "10", "--chapters-per-document", "2", "--keywords-per-chapter", "2", "--relationships-per-chapter", "1", "--defer-indexes", "yes"];
+const PLAN = {
+  seed: 5,
+  users: 30,
+  coursesPerUser: 2,
+  documentsPerCourse: 10,
+  chaptersPerDocument: 2,
+  keywordsPerChapter: 2,
+  relationshipsPerChapter: 1,
+  deferIndexes: true,
+} as const;
+const CLI_PLAN = [
+  "--seed",
+  "5",
+  "--users",
+  "30",
+  "--courses-per-user",
+  "2",
+  "--documents-per-course",
+  "10",
+  "--chapters-per-document",
+  "2",
+  "--keywords-per-chapter",
+  "2",
+  "--relationships-per-chapter",
+  "1",
+  "--defer-indexes",
+  "yes",
+];
 const HNSW = ["chapters_embedding_idx", "keywords_embedding_idx", "processed_documents_embedding_idx"];
 
 let t: TestDatabase | undefined;
@@ -32,7 +60,11 @@ async function validHnswIndexes(d: TestDatabase): Promise<string[]> {
 }
 
 const rowCounts = async (d: TestDatabase) =>
-  (await d.superuserRows("SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM keywords)::int AS keywords"))[0];
+  (
+    await d.superuserRows(
+      "SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM keywords)::int AS keywords",
+    )
+  )[0];
 
 /** Waits for a session of `application` on the database to run a statement matching `statement`; returns its pid. */
 async function sessionRunning(d: TestDatabase, application: string, statement: RegExp): Promise<number> {
@@ -50,7 +82,9 @@ async function sessionRunning(d: TestDatabase, application: string, statement: R
 /** Waits until the server has ended every session of `application` on the database (rolled back what it left open). */
 async function sessionsGone(d: TestDatabase, application: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const [row] = await d.superuserRows(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${databaseOf(d)}' AND application_name = '${application}'`);
+    const [row] = await d.superuserRows(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${databaseOf(d)}' AND application_name = '${application}'`,
+    );
     if (row!.n === 0) return;
     await sleep(50);
   }
@@ -110,7 +144,10 @@ describe.skipIf(noServer)(`an interrupted seed keeps the schema${noServer ? ` (s
     const pid = await sessionRunning(t, "sensa-db seed", /^COPY /);
     await t.superuserRows(`SELECT pg_terminate_backend(${pid})`);
     expect(await cli.exited).toBe(1);
-    const errors = cli.stderr().split("\n").filter((line) => line.startsWith("sensa-db seed:"));
+    const errors = cli
+      .stderr()
+      .split("\n")
+      .filter((line) => line.startsWith("sensa-db seed:"));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/connection was lost/);
     expect(cli.stderr()).not.toMatch(/^\s+at /m); // no stack trace
@@ -133,7 +170,9 @@ describe.skipIf(noServer)(`an interrupted seed keeps the schema${noServer ? ` (s
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ConnectionLostError);
-      expect((error as Error).message).toMatch(/^seed: the connection was lost during the load \(.*\); .*rolled it back: no row of it was written and the HNSW indexes are as they were$/);
+      expect((error as Error).message).toMatch(
+        /^seed: the connection was lost during the load \(.*\); .*rolled it back: no row of it was written and the HNSW indexes are as they were$/,
+      );
       await sleep(100);
       expect(unhandled).toEqual([]);
       expect(await validHnswIndexes(t)).toEqual(HNSW);

@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UniqueViolationError, ValidationError, withAdmin, withUserContext, findSimilarDocuments } from "../src/index.js";
+import {
+  UniqueViolationError,
+  ValidationError,
+  withAdmin,
+  withUserContext,
+  findSimilarDocuments,
+} from "../src/index.js";
 import { users } from "../src/schema/index.js";
 import { queryRows } from "../src/db/query.js";
 import { catalogSnapshot } from "../src/migrations/catalog.js";
@@ -23,9 +29,23 @@ const seededRows = () =>
     queryRows(
       tx,
       sql.raw(
-        ["users", "user_profiles", "courses", "course_documents", "processed_documents", "chapters", "keywords", "relationships", "user_annotations", "user_progress"]
+        [
+          "users",
+          "user_profiles",
+          "courses",
+          "course_documents",
+          "processed_documents",
+          "chapters",
+          "keywords",
+          "relationships",
+          "user_annotations",
+          "user_progress",
+        ]
           // ids the server generates (uuid_generate_v4) differ between loads; the seed's own ids do not.
-          .map((table) => `SELECT '${table}' AS t, (SELECT json_agg(j ORDER BY j::text) FROM (SELECT to_jsonb(x) - '${GENERATED_ID.includes(table) ? "id" : "-"}' - 'created_at' - 'updated_at' - 'processing_started_at' - 'processing_completed_at' - 'last_accessed_at' - 'completed_at' AS j FROM ${table} x) s)::text AS rows`)
+          .map(
+            (table) =>
+              `SELECT '${table}' AS t, (SELECT json_agg(j ORDER BY j::text) FROM (SELECT to_jsonb(x) - '${GENERATED_ID.includes(table) ? "id" : "-"}' - 'created_at' - 'updated_at' - 'processing_started_at' - 'processing_completed_at' - 'last_accessed_at' - 'completed_at' AS j FROM ${table} x) s)::text AS rows`,
+          )
           .join(" UNION ALL "),
       ),
     ),
@@ -33,22 +53,48 @@ const seededRows = () =>
 
 /** The HNSW indexes and whether each is valid and ready. */
 const vectorIndexes = () =>
-  queryRows(t.db, sql`SELECT c.relname AS name, x.indisvalid AND x.indisready AS valid FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'hnsw' ORDER BY 1`);
+  queryRows(
+    t.db,
+    sql`SELECT c.relname AS name, x.indisvalid AND x.indisready AS valid FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'hnsw' ORDER BY 1`,
+  );
 
 const counts = () =>
   withAdmin(t.db, (tx) =>
-    queryRows(tx, sql`SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM keywords) AS keywords, (SELECT count(*)::int FROM relationships) AS relationships`),
+    queryRows(
+      tx,
+      sql`SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM keywords) AS keywords, (SELECT count(*)::int FROM relationships) AS relationships`,
+    ),
   );
 
 describe("seed", () => {
   it("writes exactly the rows it plans, per table, and keeps the schema (deferred HNSW indexes rebuilt as defined)", async () => {
     const before = await catalogSnapshot(t.db);
-    const result = await seed(t.db, { seed: 1, users: 3, chaptersPerDocument: 2, keywordsPerChapter: 5, deferIndexes: true });
+    const result = await seed(t.db, {
+      seed: 1,
+      users: 3,
+      chaptersPerDocument: 2,
+      keywordsPerChapter: 5,
+      deferIndexes: true,
+    });
     const live = await withAdmin(t.db, (tx) =>
-      queryRows(tx, sql.raw(Object.keys(result.rows).map((table) => `SELECT '${table}' AS t, count(*)::int AS n FROM ${table}`).join(" UNION ALL "))),
+      queryRows(
+        tx,
+        sql.raw(
+          Object.keys(result.rows)
+            .map((table) => `SELECT '${table}' AS t, count(*)::int AS n FROM ${table}`)
+            .join(" UNION ALL "),
+        ),
+      ),
     );
     expect(Object.fromEntries(live.map((r) => [r.t, r.n]))).toEqual(result.rows);
-    expect(result.rows).toMatchObject({ users: 3, courses: 6, course_documents: 18, chapters: 36, keywords: 180, relationships: 144 });
+    expect(result.rows).toMatchObject({
+      users: 3,
+      courses: 6,
+      course_documents: 18,
+      chapters: 36,
+      keywords: 180,
+      relationships: 144,
+    });
     expect(await catalogSnapshot(t.db)).toEqual(before);
   });
 
@@ -70,9 +116,14 @@ describe("seed", () => {
   it("draws embeddings around subject centres, so a document's nearest neighbours share its subject", async () => {
     const { userIds } = await seed(t.db, { seed: 2, users: 1, coursesPerUser: 6, documentsPerCourse: 4 });
     const [doc] = await withUserContext(t.db, userIds[0]!, (tx) =>
-      queryRows(tx, sql`SELECT p.embedding::text AS e, c.subject FROM processed_documents p JOIN courses c ON c.id = p.course_id LIMIT 1`),
+      queryRows(
+        tx,
+        sql`SELECT p.embedding::text AS e, c.subject FROM processed_documents p JOIN courses c ON c.id = p.course_id LIMIT 1`,
+      ),
     );
-    const near = await withUserContext(t.db, userIds[0]!, (tx) => findSimilarDocuments(tx, { embedding: JSON.parse(String(doc!.e)), limit: 4 }));
+    const near = await withUserContext(t.db, userIds[0]!, (tx) =>
+      findSimilarDocuments(tx, { embedding: JSON.parse(String(doc!.e)), limit: 4 }),
+    );
     const subjects = await withUserContext(t.db, userIds[0]!, (tx) =>
       queryRows(tx, sql`SELECT DISTINCT subject FROM courses WHERE id IN ${near.map((n) => n.courseId)}`),
     );
@@ -85,10 +136,17 @@ describe("seed", () => {
     expect(first.loader).toBe(t.kind === "server" ? "copy" : "insert");
     const copied = await seededRows();
     await withAdmin(t.db, (tx) => tx.delete(users));
-    const second = await seed(t.db, { seed: 11, users: 2, chaptersPerDocument: 2, keywordsPerChapter: 3, loader: "insert" });
+    const second = await seed(t.db, {
+      seed: 11,
+      users: 2,
+      chaptersPerDocument: 2,
+      keywordsPerChapter: 3,
+      loader: "insert",
+    });
     expect(second.loader).toBe("insert");
     const inserted = await seededRows();
-    for (const table of copied) expect(inserted.find((r) => r.t === table.t)!.rows === table.rows, `${table.t} differs`).toBe(true);
+    for (const table of copied)
+      expect(inserted.find((r) => r.t === table.t)!.rows === table.rows, `${table.t} differs`).toBe(true);
     expect(copied.find((r) => r.t === "processed_documents")!.rows).toMatch(/"embedding": "\[/);
   });
 
@@ -110,16 +168,30 @@ describe("seed", () => {
   });
 
   it("reports its phases: rows per table and their rate, the load end to end, and the HNSW rebuild per 100k embeddings with its settings", async () => {
-    const result = await seed(t.db, { seed: 3, users: 2, chaptersPerDocument: 2, keywordsPerChapter: 4, deferIndexes: true });
-    expect(Object.fromEntries(Object.entries(result.tables).map(([name, table]) => [name, table.rows]))).toEqual(result.rows);
+    const result = await seed(t.db, {
+      seed: 3,
+      users: 2,
+      chaptersPerDocument: 2,
+      keywordsPerChapter: 4,
+      deferIndexes: true,
+    });
+    expect(Object.fromEntries(Object.entries(result.tables).map(([name, table]) => [name, table.rows]))).toEqual(
+      result.rows,
+    );
     for (const table of Object.values(result.tables)) expect(table.rowsPerSecond).toBeGreaterThan(0);
     expect(result.load.rowsPerSecond).toBeCloseTo(result.totalRows / result.load.seconds);
     const embeddings = result.rows.processed_documents + result.rows.chapters + result.rows.keywords;
     // A few hundred embeddings need no more than the 64MB floor; a server builds with 2 workers, PGlite has none.
-    expect(result.index).toMatchObject({ settings: { maintenanceWorkMem: "64MB", parallelWorkers: t.kind === "server" ? 2 : 0 } });
+    expect(result.index).toMatchObject({
+      settings: { maintenanceWorkMem: "64MB", parallelWorkers: t.kind === "server" ? 2 : 0 },
+    });
     // The indexes cover the earlier tests' rows too.
     expect(result.index!.embeddings).toBeGreaterThanOrEqual(embeddings);
-    expect(result.index!.indexes.map((i) => i.name)).toEqual(["chapters_embedding_idx", "keywords_embedding_idx", "processed_documents_embedding_idx"]);
+    expect(result.index!.indexes.map((i) => i.name)).toEqual([
+      "chapters_embedding_idx",
+      "keywords_embedding_idx",
+      "processed_documents_embedding_idx",
+    ]);
     expect(result.index!.secondsPer100k).toBeCloseTo(result.indexSeconds / (result.index!.embeddings / 100_000));
   });
 

@@ -10,11 +10,23 @@ describe("createTestDb", () => {
   it("is migrated and acts as a non-superuser owner, so row-level security applies to it", async () => {
     const db = await createTestDb();
     try {
-      const rows = await queryRows(db, sql`SELECT current_user AS "user", r.rolsuper AS super, r.rolbypassrls AS bypass FROM pg_roles r WHERE r.rolname = current_user`);
+      const rows = await queryRows(
+        db,
+        sql`SELECT current_user AS "user", r.rolsuper AS super, r.rolbypassrls AS bypass FROM pg_roles r WHERE r.rolname = current_user`,
+      );
       expect(rows).toEqual([{ user: TEST_DB_OWNER, super: false, bypass: false }]);
-      const [ana] = await withAdmin(db, (tx) => tx.insert(users).values({ cognitoSub: "ana", email: "ana@example.com" }).returning());
-      const [bo] = await withAdmin(db, (tx) => tx.insert(users).values({ cognitoSub: "bo", email: "bo@example.com" }).returning());
-      await withAdmin(db, (tx) => tx.insert(courses).values([{ userId: ana!.id, title: "Biology" }, { userId: bo!.id, title: "Chemistry" }]));
+      const [ana] = await withAdmin(db, (tx) =>
+        tx.insert(users).values({ cognitoSub: "ana", email: "ana@example.com" }).returning(),
+      );
+      const [bo] = await withAdmin(db, (tx) =>
+        tx.insert(users).values({ cognitoSub: "bo", email: "bo@example.com" }).returning(),
+      );
+      await withAdmin(db, (tx) =>
+        tx.insert(courses).values([
+          { userId: ana!.id, title: "Biology" },
+          { userId: bo!.id, title: "Chemistry" },
+        ]),
+      );
 
       expect(await db.select().from(courses)).toEqual([]); // the owner outside any context: FORCE RLS, no rows
       const mine = await withUserContext(db, ana!.id, (tx) => tx.select({ title: courses.title }).from(courses));
@@ -30,7 +42,9 @@ describe("createTestDb", () => {
     const second = await createTestDb();
     const secondMs = performance.now() - started;
     try {
-      await withAdmin(first, (tx) => tx.insert(users).values({ cognitoSub: "only-in-first", email: "first@example.com" }));
+      await withAdmin(first, (tx) =>
+        tx.insert(users).values({ cognitoSub: "only-in-first", email: "first@example.com" }),
+      );
       expect(await withAdmin(second, (tx) => tx.select().from(users))).toEqual([]);
       expect(secondMs).toBeLessThan(10_000); // a copy of the migrated template (about 0.6 s), no migration
     } finally {

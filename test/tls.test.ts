@@ -23,7 +23,9 @@ afterAll(async () => {
 async function tryConnect(options: CreateDbOptions): Promise<{ ssl: boolean } | ConnectionError> {
   const db = createDb({ pool: { connectionTimeoutMillis: 5000 }, ...options });
   try {
-    const result = (await db.execute(sql`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`)) as unknown as pg.QueryResult<{ ssl: boolean }>;
+    const result = (await db.execute(
+      sql`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`,
+    )) as unknown as pg.QueryResult<{ ssl: boolean }>;
     return result.rows[0]!;
   } catch (error) {
     for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof ConnectionError) return e;
@@ -33,7 +35,13 @@ async function tryConnect(options: CreateDbOptions): Promise<{ ssl: boolean } | 
   }
 }
 
-const pgEnv = (env: Record<string, string>) => ({ PGHOST: "localhost", PGPORT: String(cluster.port), PGUSER: "postgres", PGDATABASE: "postgres", ...env });
+const pgEnv = (env: Record<string, string>) => ({
+  PGHOST: "localhost",
+  PGPORT: String(cluster.port),
+  PGUSER: "postgres",
+  PGDATABASE: "postgres",
+  ...env,
+});
 
 describe.skipIf(skip)(`TLS to a TLS-only server with its own CA${skip ? ` (skipped: ${skip})` : ""}`, () => {
   it("connects, encrypted and verified, with verify-full and the CA that signed the server's certificate", async () => {
@@ -41,7 +49,9 @@ describe.skipIf(skip)(`TLS to a TLS-only server with its own CA${skip ? ` (skipp
   });
 
   it("takes the mode and CA from PGSSLMODE and PGSSLROOTCERT, as ECS would pass them", async () => {
-    expect(await tryConnect({ env: pgEnv({ PGSSLMODE: "verify-full", PGSSLROOTCERT: cluster.caFile }) })).toEqual({ ssl: true });
+    expect(await tryConnect({ env: pgEnv({ PGSSLMODE: "verify-full", PGSSLROOTCERT: cluster.caFile }) })).toEqual({
+      ssl: true,
+    });
   });
 
   it("takes a custom CA given in code (ssl.ca)", async () => {
@@ -53,30 +63,43 @@ describe.skipIf(skip)(`TLS to a TLS-only server with its own CA${skip ? ` (skipp
     const error = await tryConnect({ env: pgEnv({ PGSSLMODE: "verify-full", PGSSLROOTCERT: cluster.otherCaFile }) });
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).toMatchObject({ code: "CONNECTION_TLS" });
-    expect((error as Error).message).toMatch(/TLS verification of PostgreSQL postgres@localhost:5441\/postgres.*failed.*other-ca\.crt/);
+    expect((error as Error).message).toMatch(
+      /TLS verification of PostgreSQL postgres@localhost:5441\/postgres.*failed.*other-ca\.crt/,
+    );
   });
 
   it("fails with CONNECTION_TLS under the default CAs (Node's and Amazon RDS's), which never signed a private CA", async () => {
     const error = await tryConnect({ env: pgEnv({ PGSSLMODE: "require" }) });
-    expect(error).toMatchObject({ code: "CONNECTION_TLS", message: expect.stringMatching(/Amazon RDS's CAs; pass ssl.ca or PGSSLROOTCERT/) });
+    expect(error).toMatchObject({
+      code: "CONNECTION_TLS",
+      message: expect.stringMatching(/Amazon RDS's CAs; pass ssl.ca or PGSSLROOTCERT/),
+    });
   });
 
   it("verify-ca accepts a host name the certificate does not carry; verify-full refuses it", async () => {
     const env = { PGHOST: "127.0.0.1", PGSSLROOTCERT: cluster.caFile };
     expect(await tryConnect({ env: pgEnv({ ...env, PGSSLMODE: "verify-ca" }) })).toEqual({ ssl: true });
     const error = await tryConnect({ env: pgEnv({ ...env, PGSSLMODE: "verify-full" }) });
-    expect(error).toMatchObject({ code: "CONNECTION_TLS", message: expect.stringMatching(/ERR_TLS_CERT_ALTNAME_INVALID.*verify-ca/) });
+    expect(error).toMatchObject({
+      code: "CONNECTION_TLS",
+      message: expect.stringMatching(/ERR_TLS_CERT_ALTNAME_INVALID.*verify-ca/),
+    });
   });
 
   it("is refused without TLS, with a message that says to turn it on", async () => {
     const error = await tryConnect({ env: pgEnv({ PGSSLMODE: "disable" }) });
-    expect(error).toMatchObject({ code: "CONNECTION_REJECTED", message: expect.stringMatching(/no encryption.*accepts only TLS: set PGSSLMODE=require/) });
+    expect(error).toMatchObject({
+      code: "CONNECTION_REJECTED",
+      message: expect.stringMatching(/no encryption.*accepts only TLS: set PGSSLMODE=require/),
+    });
   });
 
   it("sensa-db connects the same way from PG* variables", async () => {
     const { stderr } = await promisify(execFile)("npx", ["tsx", "src/cli/main.ts", "status"], {
       env: { ...process.env, DATABASE_URL: "", ...pgEnv({ PGSSLMODE: "verify-full", PGSSLROOTCERT: cluster.caFile }) },
     });
-    expect(stderr).toMatch(/using PostgreSQL postgres@localhost:5441\/postgres, TLS verify-full \(from PG\* variables\)/);
+    expect(stderr).toMatch(
+      /using PostgreSQL postgres@localhost:5441\/postgres, TLS verify-full \(from PG\* variables\)/,
+    );
   });
 });

@@ -1,7 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chapters, courseDocuments, courses, userProgress, withAdmin, withUserContext, type ProcessingStatus } from "../src/index.js";
+import {
+  chapters,
+  courseDocuments,
+  courses,
+  userProgress,
+  withAdmin,
+  withUserContext,
+  type ProcessingStatus,
+} from "../src/index.js";
 import { openTestDatabase, type TestDatabase } from "./support/database.js";
 import { pgErrorOf } from "./support/errors.js";
 import { createCourseTree, createUser } from "./support/fixtures.js";
@@ -25,7 +33,11 @@ describe("updated_at", () => {
     const user = await createUser(t.db);
     const { course } = await createCourseTree(t.db, user.id);
     const [updated] = await withAdmin(t.db, (tx) =>
-      tx.update(courses).set({ title: "Renamed", updatedAt: new Date("2000-01-01") }).where(eq(courses.id, course.id)).returning(),
+      tx
+        .update(courses)
+        .set({ title: "Renamed", updatedAt: new Date("2000-01-01") })
+        .where(eq(courses.id, course.id))
+        .returning(),
     );
     expect(updated!.updatedAt.getTime()).toBeGreaterThan(course.updatedAt.getTime());
   });
@@ -33,12 +45,26 @@ describe("updated_at", () => {
 
 describe("document processing status", () => {
   const move = (id: string, status: ProcessingStatus, processingError?: string) =>
-    withAdmin(t.db, async (tx) => (await tx.update(courseDocuments).set({ processingStatus: status, processingError }).where(eq(courseDocuments.id, id)).returning())[0]!);
+    withAdmin(
+      t.db,
+      async (tx) =>
+        (
+          await tx
+            .update(courseDocuments)
+            .set({ processingStatus: status, processingError })
+            .where(eq(courseDocuments.id, id))
+            .returning()
+        )[0]!,
+    );
 
   it("stamps processing_started_at when processing starts and processing_completed_at when it completes", async () => {
     const user = await createUser(t.db);
     const { document } = await createCourseTree(t.db, user.id);
-    expect(document).toMatchObject({ processingStatus: "pending", processingStartedAt: null, processingCompletedAt: null });
+    expect(document).toMatchObject({
+      processingStatus: "pending",
+      processingStartedAt: null,
+      processingCompletedAt: null,
+    });
     const started = await move(document.id, "processing");
     expect(started.processingStartedAt).toBeInstanceOf(Date);
     expect(started.processingCompletedAt).toBeNull();
@@ -50,8 +76,14 @@ describe("document processing status", () => {
     const user = await createUser(t.db);
     const { document } = await createCourseTree(t.db, user.id);
     await move(document.id, "processing");
-    expect(await move(document.id, "failed", "PDF is encrypted")).toMatchObject({ processingError: "PDF is encrypted" });
-    expect(await move(document.id, "pending")).toMatchObject({ processingError: null, processingStartedAt: null, processingCompletedAt: null });
+    expect(await move(document.id, "failed", "PDF is encrypted")).toMatchObject({
+      processingError: "PDF is encrypted",
+    });
+    expect(await move(document.id, "pending")).toMatchObject({
+      processingError: null,
+      processingStartedAt: null,
+      processingCompletedAt: null,
+    });
   });
 
   it.each([
@@ -62,7 +94,11 @@ describe("document processing status", () => {
   ] as const)("rejects the illegal transition %s -> %s with a clear error", async (from, to) => {
     const user = await createUser(t.db);
     const { document } = await createCourseTree(t.db, user.id);
-    const path: Record<string, ProcessingStatus[]> = { pending: [], completed: ["processing", "completed"], failed: ["processing", "failed"] };
+    const path: Record<string, ProcessingStatus[]> = {
+      pending: [],
+      completed: ["processing", "completed"],
+      failed: ["processing", "failed"],
+    };
     for (const step of path[from]!) await move(document.id, step);
     const error = await pgErrorOf(move(document.id, to));
     expect(error.message).toBe(`illegal processing status transition for document ${document.id}: ${from} -> ${to}`);
@@ -75,7 +111,16 @@ describe("owner and course copies", () => {
     const other = await createUser(t.db);
     const tree = await createCourseTree(t.db, owner.id);
     const [chapter] = await withAdmin(t.db, (tx) =>
-      tx.insert(chapters).values({ processedDocumentId: tree.processed.id, chapterNumber: 9, title: "Appendix", userId: other.id, courseId: randomUUID() }).returning(),
+      tx
+        .insert(chapters)
+        .values({
+          processedDocumentId: tree.processed.id,
+          chapterNumber: 9,
+          title: "Appendix",
+          userId: other.id,
+          courseId: randomUUID(),
+        })
+        .returning(),
     );
     expect(chapter).toMatchObject({ userId: owner.id, courseId: tree.course.id });
   });
@@ -84,7 +129,10 @@ describe("owner and course copies", () => {
     const owner = await createUser(t.db);
     const tree = await createCourseTree(t.db, owner.id);
     const [chapter] = await withUserContext(t.db, owner.id, (tx) =>
-      tx.insert(chapters).values({ processedDocumentId: tree.processed.id, chapterNumber: 7, title: "Mine" }).returning(),
+      tx
+        .insert(chapters)
+        .values({ processedDocumentId: tree.processed.id, chapterNumber: 7, title: "Mine" })
+        .returning(),
     );
     expect(chapter).toMatchObject({ userId: owner.id, courseId: tree.course.id });
   });
@@ -93,7 +141,9 @@ describe("owner and course copies", () => {
     const owner = await createUser(t.db);
     const other = await createUser(t.db);
     const { course } = await createCourseTree(t.db, owner.id);
-    const error = await pgErrorOf(withAdmin(t.db, (tx) => tx.update(courses).set({ userId: other.id }).where(eq(courses.id, course.id))));
+    const error = await pgErrorOf(
+      withAdmin(t.db, (tx) => tx.update(courses).set({ userId: other.id }).where(eq(courses.id, course.id))),
+    );
     expect(error.message).toMatch(/a course cannot change owner/);
   });
 });
@@ -104,9 +154,16 @@ describe("progress completion", () => {
     const tree = await createCourseTree(t.db, user.id);
     const set = (completionPercentage: number) =>
       withUserContext(t.db, user.id, async (tx) => {
-        await tx.insert(userProgress).values({ userId: user.id, chapterId: tree.chapters[0]!.id, completionPercentage })
+        await tx
+          .insert(userProgress)
+          .values({ userId: user.id, chapterId: tree.chapters[0]!.id, completionPercentage })
           .onConflictDoUpdate({ target: [userProgress.userId, userProgress.chapterId], set: { completionPercentage } });
-        return (await tx.select().from(userProgress).where(sql`chapter_id = ${tree.chapters[0]!.id}`))[0]!;
+        return (
+          await tx
+            .select()
+            .from(userProgress)
+            .where(sql`chapter_id = ${tree.chapters[0]!.id}`)
+        )[0]!;
       });
     expect((await set(40)).completedAt).toBeNull();
     const done = await set(100);

@@ -77,11 +77,18 @@ beforeAll(async () => {
     embedChapters: false,
   });
   await t.db.execute(sql.raw(BEFORE));
-  await t.db.execute(sql.raw("GRANT EXECUTE ON FUNCTION find_similar_documents_before_0006(vector, integer, double precision) TO sensa_app, admin_role"));
+  await t.db.execute(
+    sql.raw(
+      "GRANT EXECUTE ON FUNCTION find_similar_documents_before_0006(vector, integer, double precision) TO sensa_app, admin_role",
+    ),
+  );
 
   const random = new Random(7);
   const stored = await withAdmin(t.db, (tx) =>
-    queryRows(tx, sql`SELECT user_id, embedding::text AS e FROM processed_documents ORDER BY md5(id::text) LIMIT ${3 * PER_KIND}`),
+    queryRows(
+      tx,
+      sql`SELECT user_id, embedding::text AS e FROM processed_documents ORDER BY md5(id::text) LIMIT ${3 * PER_KIND}`,
+    ),
   );
   for (const [i, row] of stored.entries()) {
     const moved = random.around(JSON.parse(String(row.e)) as number[], 0.005);
@@ -92,7 +99,9 @@ beforeAll(async () => {
     } else if (i < 2 * PER_KIND) {
       // A threshold between the k-th and (k+1)-th nearest of the whole corpus: k < limit reach it.
       const embedding = vectorLiteral(moved);
-      const sims = await withAdmin(t.db, async (tx) => (await exact(tx, embedding, LIMIT + 1, -1)).map((r) => r.similarity));
+      const sims = await withAdmin(t.db, async (tx) =>
+        (await exact(tx, embedding, LIMIT + 1, -1)).map((r) => r.similarity),
+      );
       const k = 1 + (i % (LIMIT - 1));
       queries.push({ kind: "partial", owner, embedding, threshold: (sims[k - 1]! + sims[k]!) / 2 });
     } else {
@@ -104,9 +113,10 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const call = (tx: Transaction, fn: string, q: Query): Promise<Answer> =>
-  queryRows(tx, sql`SELECT processed_document_id AS id, similarity FROM ${sql.raw(fn)}(${q.embedding}::vector, ${LIMIT}, ${q.threshold})`).then((rows) =>
-    rows.map((r) => ({ id: String(r.id), similarity: Number(r.similarity) })),
-  );
+  queryRows(
+    tx,
+    sql`SELECT processed_document_id AS id, similarity FROM ${sql.raw(fn)}(${q.embedding}::vector, ${LIMIT}, ${q.threshold})`,
+  ).then((rows) => rows.map((r) => ({ id: String(r.id), similarity: Number(r.similarity) })));
 
 /** The exact answer (no index): every visible row above the threshold, nearest first, at most `limit`. */
 async function exact(tx: Transaction, embedding: string, limit: number, threshold: number): Promise<Answer> {
@@ -124,9 +134,14 @@ async function exact(tx: Transaction, embedding: string, limit: number, threshol
 }
 
 async function compare(role: "admin_role" | "user") {
-  const tally = { identical: 0, differing: [] as string[], byKind: { hit: [0, 0], partial: [0, 0], miss: [0, 0] } as Record<Query["kind"], [number, number]> };
+  const tally = {
+    identical: 0,
+    differing: [] as string[],
+    byKind: { hit: [0, 0], partial: [0, 0], miss: [0, 0] } as Record<Query["kind"], [number, number]>,
+  };
   for (const q of queries) {
-    const run = <T,>(fn: (tx: Transaction) => Promise<T>) => (role === "admin_role" ? withAdmin(t.db, fn) : withUserContext(t.db, q.owner, fn));
+    const run = <T>(fn: (tx: Transaction) => Promise<T>) =>
+      role === "admin_role" ? withAdmin(t.db, fn) : withUserContext(t.db, q.owner, fn);
     const [before, after, truth] = await run(async (tx) => [
       await call(tx, "find_similar_documents_before_0006", q),
       await call(tx, "find_similar_documents", q),
@@ -141,10 +156,14 @@ async function compare(role: "admin_role" | "user") {
       expect(after, `${q.kind} query: a hit is unchanged`).toEqual(before);
     } else {
       // The new rows are old rows, with the same similarity, in the old order ...
-      expect(after, `${q.kind} query: the new answer is part of the old`).toEqual(before.filter((r) => after.some((a) => a.id === r.id)));
+      expect(after, `${q.kind} query: the new answer is part of the old`).toEqual(
+        before.filter((r) => after.some((a) => a.id === r.id)),
+      );
       // ... and whatever the old scan found besides is a true answer that HNSW's first candidates missed.
-      for (const r of before) expect(truthIds.has(r.id), `${q.kind} query: the old row ${r.id} is in the exact answer`).toBe(true);
-      for (const r of after) expect(truthIds.has(r.id), `${q.kind} query: the new row ${r.id} is in the exact answer`).toBe(true);
+      for (const r of before)
+        expect(truthIds.has(r.id), `${q.kind} query: the old row ${r.id} is in the exact answer`).toBe(true);
+      for (const r of after)
+        expect(truthIds.has(r.id), `${q.kind} query: the new row ${r.id} is in the exact answer`).toBe(true);
     }
     if (JSON.stringify(after) === JSON.stringify(before)) {
       tally.identical++;
@@ -153,8 +172,12 @@ async function compare(role: "admin_role" | "user") {
       tally.differing.push(`${q.kind}: old ${before.length} rows, new ${after.length}, exact ${truth.length}`);
     }
   }
-  const kinds = Object.entries(tally.byKind).map(([k, [same, n]]) => `${k} ${same}/${n}`).join(", ");
-  console.log(`${role}: identical in ${tally.identical} of ${queries.length} (${kinds})${tally.differing.length ? `; differing: ${tally.differing.join("; ")}` : ""}`);
+  const kinds = Object.entries(tally.byKind)
+    .map(([k, [same, n]]) => `${k} ${same}/${n}`)
+    .join(", ");
+  console.log(
+    `${role}: identical in ${tally.identical} of ${queries.length} (${kinds})${tally.differing.length ? `; differing: ${tally.differing.join("; ")}` : ""}`,
+  );
   return tally;
 }
 
@@ -185,25 +208,38 @@ describe(`find_similar_documents: the threshold outside the LIMIT (${DOCUMENTS.t
   }, 600_000);
 
   it("keeps the signature: (vector, integer, double precision) and its defaults", async () => {
-    const [fn] = await queryRows(t.db, sql`SELECT pg_get_function_arguments('find_similar_documents(vector, integer, double precision)'::regprocedure) AS args`);
-    expect(fn!.args).toBe("query_embedding vector, result_limit integer DEFAULT 10, min_similarity double precision DEFAULT 0.7");
+    const [fn] = await queryRows(
+      t.db,
+      sql`SELECT pg_get_function_arguments('find_similar_documents(vector, integer, double precision)'::regprocedure) AS args`,
+    );
+    expect(fn!.args).toBe(
+      "query_embedding vector, result_limit integer DEFAULT 10, min_similarity double precision DEFAULT 0.7",
+    );
   });
 });
 
 describe("find_similar_keywords: a chapter's keywords are read through its index, not by filtering the HNSW scan", () => {
   it("with a chapter, answers exactly (every keyword of the chapter, nearest first), as admin_role and as the owner", async () => {
     const chapters = await withAdmin(t.db, (tx) =>
-      queryRows(tx, sql`SELECT k.chapter_id, k.user_id, k.embedding::text AS e FROM keywords k WHERE k.embedding IS NOT NULL ORDER BY md5(k.id::text) LIMIT 30`),
+      queryRows(
+        tx,
+        sql`SELECT k.chapter_id, k.user_id, k.embedding::text AS e FROM keywords k WHERE k.embedding IS NOT NULL ORDER BY md5(k.id::text) LIMIT 30`,
+      ),
     );
     for (const c of chapters) {
       const q = String(c.e);
       const check = async (tx: Transaction) => {
-        const got = await queryRows(tx, sql`SELECT keyword_id AS id, similarity FROM find_similar_keywords(${q}::vector, ${String(c.chapter_id)}::uuid, 20)`);
+        const got = await queryRows(
+          tx,
+          sql`SELECT keyword_id AS id, similarity FROM find_similar_keywords(${q}::vector, ${String(c.chapter_id)}::uuid, 20)`,
+        );
         const want = await queryRows(
           tx,
           sql`SELECT id, 1 - (embedding <=> ${q}::vector) AS similarity FROM keywords WHERE chapter_id = ${String(c.chapter_id)}::uuid AND embedding IS NOT NULL ORDER BY embedding <=> ${q}::vector, id LIMIT 20`,
         );
-        expect(got.map((r) => [String(r.id), Number(r.similarity)])).toEqual(want.map((r) => [String(r.id), Number(r.similarity)]));
+        expect(got.map((r) => [String(r.id), Number(r.similarity)])).toEqual(
+          want.map((r) => [String(r.id), Number(r.similarity)]),
+        );
         expect(got.length).toBeGreaterThan(0);
       };
       await withAdmin(t.db, check);
@@ -212,8 +248,12 @@ describe("find_similar_keywords: a chapter's keywords are read through its index
   });
 
   it("without a chapter, searches every visible keyword through HNSW: `limit` rows, nearest first", async () => {
-    const [k] = await withAdmin(t.db, (tx) => queryRows(tx, sql`SELECT embedding::text AS e FROM keywords WHERE embedding IS NOT NULL LIMIT 1`));
-    const rows = await withAdmin(t.db, (tx) => queryRows(tx, sql`SELECT similarity FROM find_similar_keywords(${String(k!.e)}::vector, NULL, 20)`));
+    const [k] = await withAdmin(t.db, (tx) =>
+      queryRows(tx, sql`SELECT embedding::text AS e FROM keywords WHERE embedding IS NOT NULL LIMIT 1`),
+    );
+    const rows = await withAdmin(t.db, (tx) =>
+      queryRows(tx, sql`SELECT similarity FROM find_similar_keywords(${String(k!.e)}::vector, NULL, 20)`),
+    );
     expect(rows).toHaveLength(20);
     const sims = rows.map((r) => Number(r.similarity));
     expect(sims).toEqual([...sims].sort((a, b) => b - a));

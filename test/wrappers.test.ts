@@ -32,20 +32,60 @@ const uuid = "4b0f2a1e-9c7d-4e8a-b6f5-3d2c1b0a9f8e";
 
 // [wrapper, bad input, the field the error must name]
 const badInputs: Array<[string, (db: Queryable) => Promise<unknown>, string]> = [
-  ["findSimilarDocuments with 767 dimensions", (db) => findSimilarDocuments(db, { embedding: good.slice(1) }), "embedding"],
-  ["findSimilarDocuments with a NaN", (db) => findSimilarDocuments(db, { embedding: [NaN, ...good.slice(1)] }), "embedding.0"],
-  ["findSimilarDocuments with Infinity", (db) => findSimilarDocuments(db, { embedding: [...good.slice(1), Infinity] }), "embedding.767"],
-  ["findSimilarDocuments with a limit of 10,000", (db) => findSimilarDocuments(db, { embedding: good, limit: 10_000 }), "limit"],
+  [
+    "findSimilarDocuments with 767 dimensions",
+    (db) => findSimilarDocuments(db, { embedding: good.slice(1) }),
+    "embedding",
+  ],
+  [
+    "findSimilarDocuments with a NaN",
+    (db) => findSimilarDocuments(db, { embedding: [NaN, ...good.slice(1)] }),
+    "embedding.0",
+  ],
+  [
+    "findSimilarDocuments with Infinity",
+    (db) => findSimilarDocuments(db, { embedding: [...good.slice(1), Infinity] }),
+    "embedding.767",
+  ],
+  [
+    "findSimilarDocuments with a limit of 10,000",
+    (db) => findSimilarDocuments(db, { embedding: good, limit: 10_000 }),
+    "limit",
+  ],
   ["findSimilarDocuments with a limit of 0", (db) => findSimilarDocuments(db, { embedding: good, limit: 0 }), "limit"],
-  ["findSimilarDocuments with a threshold of 1.5", (db) => findSimilarDocuments(db, { embedding: good, threshold: 1.5 }), "threshold"],
-  ["findSimilarKeywords with a non-UUID chapter", (db) => findSimilarKeywords(db, { embedding: good, chapterId: "chapter-1" }), "chapterId"],
-  ["findSimilarKeywords with a fractional limit", (db) => findSimilarKeywords(db, { embedding: good, limit: 2.5 }), "limit"],
+  [
+    "findSimilarDocuments with a threshold of 1.5",
+    (db) => findSimilarDocuments(db, { embedding: good, threshold: 1.5 }),
+    "threshold",
+  ],
+  [
+    "findSimilarKeywords with a non-UUID chapter",
+    (db) => findSimilarKeywords(db, { embedding: good, chapterId: "chapter-1" }),
+    "chapterId",
+  ],
+  [
+    "findSimilarKeywords with a fractional limit",
+    (db) => findSimilarKeywords(db, { embedding: good, limit: 2.5 }),
+    "limit",
+  ],
   ["searchCourses with an empty query", (db) => searchCourses(db, { userId, query: "   " }), "query"],
   ["searchCourses with a non-UUID user", (db) => searchCourses(db, { userId: "1 OR 1=1", query: "x" }), "userId"],
-  ["searchKeywords with a limit of 10,000", (db) => searchKeywords(db, { courseId: uuid, query: "x", limit: 10_000 }), "limit"],
+  [
+    "searchKeywords with a limit of 10,000",
+    (db) => searchKeywords(db, { courseId: uuid, query: "x", limit: 10_000 }),
+    "limit",
+  ],
   ["getCourseStats with a non-UUID", (db) => getCourseStats(db, { courseId: "'; DROP TABLE courses; --" }), "courseId"],
-  ["getUserProgressSummary with a non-UUID user", (db) => getUserProgressSummary(db, { userId: "x", courseId: uuid }), "userId"],
-  ["getUserLearningStats with a number", (db) => getUserLearningStats(db, { userId: 42 as unknown as string }), "userId"],
+  [
+    "getUserProgressSummary with a non-UUID user",
+    (db) => getUserProgressSummary(db, { userId: "x", courseId: uuid }),
+    "userId",
+  ],
+  [
+    "getUserLearningStats with a number",
+    (db) => getUserLearningStats(db, { userId: 42 as unknown as string }),
+    "userId",
+  ],
 ];
 
 describe("bad input", () => {
@@ -69,16 +109,25 @@ describe("bad input", () => {
       expect(found, query).toEqual([]);
       expect(await withUserContext(t.db, userId, (tx) => searchKeywords(tx, { courseId, query })), query).toEqual([]);
     }
-    expect(await withUserContext(t.db, userId, (tx) => queryRows(tx, sql`SELECT count(*) AS n FROM courses`))).toEqual(before);
+    expect(await withUserContext(t.db, userId, (tx) => queryRows(tx, sql`SELECT count(*) AS n FROM courses`))).toEqual(
+      before,
+    );
     // An injection would return every course; text search returns the one that matches.
-    const injected = await withUserContext(t.db, userId, (tx) => searchCourses(tx, { userId, query: "biology' OR '1'='1" }));
+    const injected = await withUserContext(t.db, userId, (tx) =>
+      searchCourses(tx, { userId, query: "biology' OR '1'='1" }),
+    );
     expect(injected.map((c) => c.title)).toEqual(["Cell Biology"]);
   });
 
   it("accepts the limits' edges: 1 and 1000", async () => {
     // The user has two documents: limit 1 returns one, limit 1000 both.
-    for (const [limit, expected] of [[1, 1], [1000, 2]] as const) {
-      await expect(withUserContext(t.db, userId, (tx) => findSimilarDocuments(tx, { embedding: good, limit, threshold: 0 }))).resolves.toHaveLength(expected);
+    for (const [limit, expected] of [
+      [1, 1],
+      [1000, 2],
+    ] as const) {
+      await expect(
+        withUserContext(t.db, userId, (tx) => findSimilarDocuments(tx, { embedding: good, limit, threshold: 0 })),
+      ).resolves.toHaveLength(expected);
     }
   });
 });

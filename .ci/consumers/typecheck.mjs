@@ -17,11 +17,16 @@ for (const line of tsc.stdout.split("\n")) {
 const packageOf = (file) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1];
 const ours = errors.filter((e) => !packageOf(e.file) || packageOf(e.file) === "@sensa-learn/db");
 const tolerated = new Map();
-for (const e of errors) if (!ours.includes(e)) tolerated.set(packageOf(e.file), (tolerated.get(packageOf(e.file)) ?? 0) + 1);
+for (const e of errors)
+  if (!ours.includes(e)) tolerated.set(packageOf(e.file), (tolerated.get(packageOf(e.file)) ?? 0) + 1);
 const others = [...tolerated].map(([p, n]) => `${p} ${n}`).join(", ") || "none";
-if (ours.length || tsc.status !== 0 && errors.length === 0) {
+if (ours.length || (tsc.status !== 0 && errors.length === 0)) {
   console.error(ours.flatMap((e) => e.text).join("\n") || tsc.stdout + tsc.stderr);
-  console.error(`typecheck: ${ours.length} error(s) in the project or @sensa-learn/db's declarations (tolerated in other packages: ${others})`);
+  console.error(
+    `typecheck: ${ours.length} error(s) in the project or @sensa-learn/db's declarations (tolerated in other packages: ${others})`,
+  );
   process.exit(1);
 }
-console.log(`  tsc ${process.argv.slice(2).join(" ")}: 0 errors in the project and @sensa-learn/db's declarations (other packages' .d.ts: ${others})`);
+console.log(
+  `  tsc ${process.argv.slice(2).join(" ")}: 0 errors in the project and @sensa-learn/db's declarations (other packages' .d.ts: ${others})`,
+);

@@ -47,14 +47,19 @@ if (fromSql) {
       [
         ...list("new", plan.added),
         ...list("changed", plan.changed),
-        ...list("re-run", plan.rerun.map((r) => r.file)),
+        ...list(
+          "re-run",
+          plan.rerun.map((r) => r.file),
+        ),
         ...list("@down of removed", plan.dropped),
         ...list("removed, objects kept", plan.kept),
       ].join("; ") +
       ")",
   );
   if (plan.staleRemovedLines.length) {
-    console.log(`sql/ORDER: the "removed" lines for ${plan.staleRemovedLines.join(", ")} are done with and can be deleted`);
+    console.log(
+      `sql/ORDER: the "removed" lines for ${plan.staleRemovedLines.join(", ")} are done with and can be deleted`,
+    );
   }
 } else {
   console.log("sql/ unchanged since the last migration written from it");
@@ -73,7 +78,9 @@ for (const entry of schemaEntries) {
 
   const rollback = await rollbackFor(entry);
   if (rollback === undefined) {
-    console.log(`drizzle/${entry.tag}.sql is a hand-written migration: write its rollback in drizzle/rollback/${entry.tag}.sql`);
+    console.log(
+      `drizzle/${entry.tag}.sql is a hand-written migration: write its rollback in drizzle/rollback/${entry.tag}.sql`,
+    );
   } else if (!existsSync(rollbackPath(entry.tag))) {
     writeFileSync(rollbackPath(entry.tag), rollback);
     console.log(`wrote drizzle/rollback/${entry.tag}.sql`);
@@ -103,7 +110,10 @@ async function rollbackFor(entry: Journal["entries"][number]): Promise<string | 
   const snapshot = (idx: number) => join(drizzleDir, "meta", `${String(idx).padStart(4, "0")}_snapshot.json`);
   const cur = JSON.parse(readFileSync(snapshot(entry.idx), "utf8"));
   const prev = entry.idx > 0 ? JSON.parse(readFileSync(snapshot(entry.idx - 1), "utf8")) : undefined;
-  if (!prev || JSON.stringify(prev.tables) + JSON.stringify(prev.enums) === JSON.stringify(cur.tables) + JSON.stringify(cur.enums)) {
+  if (
+    !prev ||
+    JSON.stringify(prev.tables) + JSON.stringify(prev.enums) === JSON.stringify(cur.tables) + JSON.stringify(cur.enums)
+  ) {
     return undefined; // a custom migration: its snapshot equals the previous one
   }
   // The schema diff run backwards: from this migration's snapshot to the one before it.

@@ -44,7 +44,11 @@ export interface Section {
  * takes its grants, and the grants file re-runs after it), and leaves alone what it does not
  * redefine: re-run files are applied again, not taken down.
  */
-export async function planSqlMigration(previous: SqlState, sources: SqlSource[], order: SqlOrder): Promise<SqlPlan | undefined> {
+export async function planSqlMigration(
+  previous: SqlState,
+  sources: SqlSource[],
+  order: SqlOrder,
+): Promise<SqlPlan | undefined> {
   const before = new Map(previous.files.map((f) => [f.file, f]));
   const now = new Set(sources.map((s) => s.file));
   const added: string[] = [];
@@ -52,7 +56,8 @@ export async function planSqlMigration(previous: SqlState, sources: SqlSource[],
   for (const source of sources) {
     const old = before.get(source.file);
     if (!old) added.push(source.file);
-    else if (!(await sameStatements(old.up, source.up)) || !(await sameStatements(old.down, source.down))) changed.push(source.file);
+    else if (!(await sameStatements(old.up, source.up)) || !(await sameStatements(old.down, source.down)))
+      changed.push(source.file);
   }
   const gone = previous.files.filter((f) => !now.has(f.file)).map((f) => f.file);
   const undecided = gone.filter((f) => !order.removed.has(f));
@@ -95,7 +100,10 @@ export async function planSqlMigration(previous: SqlState, sources: SqlSource[],
       up.push({ label: `-- sql/${old.file}: removed from sql/ORDER, its @down${since}`, statements: old.down });
     } else if (changed.includes(old.file)) {
       const stopped = await onlyIn(old.down, current.get(old.file)!.down);
-      up.push({ label: `-- sql/${old.file}: the @down statements of its previous version that this one no longer has`, statements: stopped });
+      up.push({
+        label: `-- sql/${old.file}: the @down statements of its previous version that this one no longer has`,
+        statements: stopped,
+      });
     }
   }
   up.push(...applied.map((s) => ({ label: `-- sql/${s.file} (${reasons.get(s.file)})`, statements: s.up })));
@@ -105,7 +113,10 @@ export async function planSqlMigration(previous: SqlState, sources: SqlSource[],
     if (added.includes(s.file)) rollback.push({ label: `-- sql/${s.file}: new, its @down`, statements: s.down });
     else if (changed.includes(s.file)) {
       const extra = await onlyIn(s.down, before.get(s.file)!.down);
-      rollback.push({ label: `-- sql/${s.file}: the @down statements of this version that its previous one did not have`, statements: extra });
+      rollback.push({
+        label: `-- sql/${s.file}: the @down statements of this version that its previous one did not have`,
+        statements: extra,
+      });
     }
   }
   for (const old of previous.files.filter((f) => reasons.has(f.file) || dropped.includes(f.file))) {

@@ -41,13 +41,18 @@ export function readSqlOrder(sqlDir: string): SqlOrder {
       continue;
     }
     const entry = /^(\S+\.sql)(?:\s+rerun-after:\s*(.+))?$/.exec(line);
-    if (!entry) throw new Error(`${where}: expected "<file>.sql", "<file>.sql  rerun-after: <pattern> …" or "removed <file> down|keep", found "${line}"`);
+    if (!entry)
+      throw new Error(
+        `${where}: expected "<file>.sql", "<file>.sql  rerun-after: <pattern> …" or "removed <file> down|keep", found "${line}"`,
+      );
     const file = entry[1]!;
     if (order.files.includes(file)) throw new Error(`${where}: ${file} is listed twice`);
     const patterns = entry[2]?.split(/\s+/) ?? [];
     for (const pattern of patterns) {
       if (!order.files.some((f) => matches(pattern, f))) {
-        throw new Error(`${where}: "rerun-after: ${pattern}" matches no file listed before ${file} (a file is applied again only after files before it)`);
+        throw new Error(
+          `${where}: "rerun-after: ${pattern}" matches no file listed before ${file} (a file is applied again only after files before it)`,
+        );
       }
     }
     if (patterns.length) order.rerunAfter.set(file, patterns);
@@ -61,7 +66,12 @@ export function readSqlOrder(sqlDir: string): SqlOrder {
 
 /** `*` matches any characters, `/` included; everything else matches itself. */
 export function matches(pattern: string, file: string): boolean {
-  const regex = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return regex.test(file);
 }
 
@@ -83,7 +93,8 @@ export async function readSqlSources(sqlDir: string, order: SqlOrder = readSqlOr
       try {
         return await splitSql(part);
       } catch (error) {
-        if (error instanceof SqlSyntaxError) throw new Error(`sql/${file} line ${error.line + offset}: ${error.reason}`);
+        if (error instanceof SqlSyntaxError)
+          throw new Error(`sql/${file} line ${error.line + offset}: ${error.reason}`);
         throw error;
       }
     };

@@ -25,9 +25,11 @@ export interface Journal {
 /** The first migrations bundled all of sql/ and name that state by this line (0002, 0003). */
 export const BUNDLE_HASH_PREFIX = "-- sql/ bundle sha256: ";
 
-export const sqlStatePath = (drizzleDir: string, migration: string) => join(drizzleDir, "meta", "_sql", `${migration}.json`);
+export const sqlStatePath = (drizzleDir: string, migration: string) =>
+  join(drizzleDir, "meta", "_sql", `${migration}.json`);
 
-export const readJournal = (drizzleDir: string): Journal => JSON.parse(readFileSync(join(drizzleDir, "meta", "_journal.json"), "utf8")) as Journal;
+export const readJournal = (drizzleDir: string): Journal =>
+  JSON.parse(readFileSync(join(drizzleDir, "meta", "_journal.json"), "utf8")) as Journal;
 
 /** The bundle hash recorded in a migration file, if it is one of the whole-sql/ bundles. */
 export function recordedBundleHash(migrationSql: string): string | undefined {
@@ -47,7 +49,9 @@ export function latestSqlState(drizzleDir: string): SqlState {
       return { migration: state.migration, files: state.files };
     }
     if (recordedBundleHash(readFileSync(join(drizzleDir, `${entry.tag}.sql`), "utf8"))) {
-      throw new Error(`drizzle/${entry.tag}.sql bundles sql/ but drizzle/meta/_sql/${entry.tag}.json, the state it left sql/ in, is missing`);
+      throw new Error(
+        `drizzle/${entry.tag}.sql bundles sql/ but drizzle/meta/_sql/${entry.tag}.json, the state it left sql/ in, is missing`,
+      );
     }
   }
   return { migration: undefined, files: [] };

@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { closeDb, createDb, isEmbedded, loadEmbedded, withDatabase, type ConnectionTarget, type Database } from "../connection.js";
+import {
+  closeDb,
+  createDb,
+  isEmbedded,
+  loadEmbedded,
+  withDatabase,
+  type ConnectionTarget,
+  type Database,
+} from "../connection.js";
 import { ConfigurationError } from "../db/errors.js";
 import { pgMessage } from "../migrations/session.js";
 import { EXTENSIONS } from "../db/constants.js";
@@ -20,7 +28,11 @@ export interface Reference {
  * extensions, as RDS's master user has), else, for an embedded database, another in memory.
  * Comparing a server with PGlite would compare two PostgreSQL versions, not two schemas.
  */
-export async function openReference(live: Database, liveTarget: ConnectionTarget | undefined, referenceUrl: string | undefined): Promise<Reference> {
+export async function openReference(
+  live: Database,
+  liveTarget: ConnectionTarget | undefined,
+  referenceUrl: string | undefined,
+): Promise<Reference> {
   if (referenceUrl) {
     const db = createDb({ url: referenceUrl });
     return { db, description: "the database given by --reference-url", dispose: () => closeDb(db) };
@@ -34,7 +46,9 @@ export async function openReference(live: Database, liveTarget: ConnectionTarget
   try {
     await live.execute(sql.raw(`CREATE DATABASE ${name}`));
   } catch (error) {
-    throw new ConfigurationError(`verify could not create a scratch database (${pgMessage(error)}): pass --reference-url with an empty database`);
+    throw new ConfigurationError(
+      `verify could not create a scratch database (${pgMessage(error)}): pass --reference-url with an empty database`,
+    );
   }
   const db = createDb({ target: withDatabase(liveTarget, name), applicationName: "sensa-db verify (reference)" });
   const dispose = async () => {

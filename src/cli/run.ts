@@ -59,7 +59,13 @@ async function connectAndRun(command: Command, parsed: ParsedCommand, io: CliIo)
   try {
     const database = io.database ?? (opened = await resolveDb(connectionOptions(command, common, io)));
     if (!common.json) io.stderr(`sensa-db: using ${database.description}`);
-    return await parsed.run({ db: database.db, target: database.target, json: common.json, positionals: parsed.positionals, io });
+    return await parsed.run({
+      db: database.db,
+      target: database.target,
+      json: common.json,
+      positionals: parsed.positionals,
+      io,
+    });
   } catch (error) {
     const failure = describeFailure(error);
     if (common.json) io.stdout(JSON.stringify({ ok: false, error: failure }));

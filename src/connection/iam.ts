@@ -30,9 +30,17 @@ export function iamPassword(target: ConnectionTarget, options: IamAuthOptions = 
       try {
         ({ Signer } = await import("@aws-sdk/rds-signer"));
       } catch (error) {
-        throw new ConfigurationError(`IAM authentication needs @aws-sdk/rds-signer: npm install @aws-sdk/rds-signer (${(error as Error).message})`);
+        throw new ConfigurationError(
+          `IAM authentication needs @aws-sdk/rds-signer: npm install @aws-sdk/rds-signer (${(error as Error).message})`,
+        );
       }
-      signer = new Signer({ hostname: target.host, port: target.port, username: target.user, region: options.region, credentials: options.credentials });
+      signer = new Signer({
+        hostname: target.host,
+        port: target.port,
+        username: target.user,
+        region: options.region,
+        credentials: options.credentials,
+      });
     }
     return signer.getAuthToken();
   };

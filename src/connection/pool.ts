@@ -20,7 +20,11 @@ export const POOL_DEFAULTS = {
 
 export const DEFAULT_APPLICATION_NAME = "@sensa-learn/db";
 
-type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+type ConnectCallback = (
+  err: Error | undefined,
+  client: pg.PoolClient | undefined,
+  done: (release?: unknown) => void,
+) => void;
 
 /** Set on a client while it is checked out: its (idempotent) release. */
 const RELEASE = Symbol("release");
@@ -50,8 +54,10 @@ export class SensaPool extends pg.Pool {
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
-    const translate = (error: Error) => connectionError(error, this.target, this.options.connectionTimeoutMillis) ?? error;
-    if (callback) return super.connect((err, client, done) => callback(err ? translate(err) : err, client && guard(client), done));
+    const translate = (error: Error) =>
+      connectionError(error, this.target, this.options.connectionTimeoutMillis) ?? error;
+    if (callback)
+      return super.connect((err, client, done) => callback(err ? translate(err) : err, client && guard(client), done));
     return super.connect().then(guard, (error: Error) => {
       throw translate(error);
     });
@@ -94,22 +100,38 @@ function connectionError(error: Error, target: ConnectionTarget, timeoutMillis?:
         : target.sslRootCert
           ? `is ${target.sslRootCert} the CA that signed the server's certificate?`
           : "trusted are Node's roots and Amazon RDS's CAs; pass ssl.ca or PGSSLROOTCERT with the CA that signed it";
-    return new ConnectionError("TLS", `TLS verification of ${where} failed: ${error.message} (${code}); ${hint}`, { cause: error });
+    return new ConnectionError("TLS", `TLS verification of ${where} failed: ${error.message} (${code}); ${hint}`, {
+      cause: error,
+    });
   }
   if (/does not support SSL/i.test(error.message)) {
-    return new ConnectionError("TLS", `${where}: the server does not accept TLS connections, but sslmode is ${target.sslMode}`, { cause: error });
+    return new ConnectionError(
+      "TLS",
+      `${where}: the server does not accept TLS connections, but sslmode is ${target.sslMode}`,
+      { cause: error },
+    );
   }
   if (/timeout exceeded when trying to connect/.test(error.message)) {
-    return new ConnectionError("TIMEOUT", `no pooled connection to ${where} became free within ${timeoutMillis} ms (every connection is busy: raise pool.max or find the slow queries)`, { cause: error });
+    return new ConnectionError(
+      "TIMEOUT",
+      `no pooled connection to ${where} became free within ${timeoutMillis} ms (every connection is busy: raise pool.max or find the slow queries)`,
+      { cause: error },
+    );
   }
   if (/connection timeout/i.test(error.message) || code === "ETIMEDOUT") {
-    return new ConnectionError("TIMEOUT", `${where} did not complete a connection within ${timeoutMillis} ms (is the host, port and security group right? a server that accepts TCP but never answers looks like this)`, { cause: error });
+    return new ConnectionError(
+      "TIMEOUT",
+      `${where} did not complete a connection within ${timeoutMillis} ms (is the host, port and security group right? a server that accepts TCP but never answers looks like this)`,
+      { cause: error },
+    );
   }
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || code === "EAI_AGAIN") {
     return new ConnectionError("REFUSED", `cannot reach ${where}: ${error.message}`, { cause: error });
   }
   if (code === "28000" || code === "28P01") {
-    const hint = /no encryption/.test(error.message) ? " (the server accepts only TLS: set PGSSLMODE=require or ?sslmode=require)" : "";
+    const hint = /no encryption/.test(error.message)
+      ? " (the server accepts only TLS: set PGSSLMODE=require or ?sslmode=require)"
+      : "";
     return new ConnectionError("REJECTED", `${where} rejected the login: ${error.message}${hint}`, { cause: error });
   }
   return undefined;

@@ -84,7 +84,12 @@ class Replica {
     this.measuring ??= this.pool
       .query<{ in_recovery: boolean; replay_lsn: string | null; lag_ms: number }>(LAG_QUERY)
       .then(
-        ({ rows: [row] }) => ({ replica: this.description, lagMs: row!.lag_ms, replayLsn: row!.replay_lsn, inRecovery: row!.in_recovery }),
+        ({ rows: [row] }) => ({
+          replica: this.description,
+          lagMs: row!.lag_ms,
+          replayLsn: row!.replay_lsn,
+          inRecovery: row!.in_recovery,
+        }),
         () => ({ replica: this.description, lagMs: null, replayLsn: null, inRecovery: null }),
       )
       .then((lag) => {
@@ -135,8 +140,16 @@ const sets = new WeakMap<object, ReplicaSet>();
  *
  * @throws ConfigurationError on an unparseable url or host:port.
  */
-export function resolveReplicaTargets(primary: ConnectionTarget, options: ReplicaDbOptions, env: Env): ConnectionTarget[] {
-  const list = (value: string | undefined) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+export function resolveReplicaTargets(
+  primary: ConnectionTarget,
+  options: ReplicaDbOptions,
+  env: Env,
+): ConnectionTarget[] {
+  const list = (value: string | undefined) =>
+    (value ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   const urls = options.replicaUrls ?? (primary.source === "url" ? [] : list(env.DATABASE_REPLICA_URLS));
   if (options.replicaUrls || urls.length > 0) return urls.map((url) => resolveTarget({ url, env })!);
   if (primary.source === "url") return [];
@@ -151,7 +164,12 @@ export function resolveReplicaTargets(primary: ConnectionTarget, options: Replic
  * Gives the database `primary` (its pool) read replicas: the hook `createDb` calls once it has
  * built the primary's pool, with the same factory for the replicas' pools (TLS, IAM, timeouts).
  */
-export function attachReplicas(primary: pg.Pool, targets: ConnectionTarget[], openPool: (t: ConnectionTarget) => pg.Pool, policy: Partial<ReplicaPolicy> = {}): void {
+export function attachReplicas(
+  primary: pg.Pool,
+  targets: ConnectionTarget[],
+  openPool: (t: ConnectionTarget) => pg.Pool,
+  policy: Partial<ReplicaPolicy> = {},
+): void {
   if (targets.length === 0) return;
   const replicas = targets.map((t) => new Replica(openPool(t), describeTarget(t)));
   sets.set(primary, new ReplicaSet(replicas, { ...REPLICA_DEFAULTS, ...policy }));
@@ -213,7 +231,10 @@ export async function checkoutForRead(primary: pg.Pool, routing: ReadRouting = {
       let behind = false;
       try {
         if (routing.minLsn !== undefined) {
-          const { rows } = await client.query<{ ok: boolean }>("SELECT COALESCE(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS ok", [routing.minLsn]);
+          const { rows } = await client.query<{ ok: boolean }>(
+            "SELECT COALESCE(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS ok",
+            [routing.minLsn],
+          );
           behind = !rows[0]!.ok;
         }
         if (!behind) await client.query(BEGIN);

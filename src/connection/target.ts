@@ -66,7 +66,9 @@ function fromUrl(url: string, env: Env, source: ConnectionTarget["source"]): Con
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigurationError(`${source === "url" ? "the connection url" : source} is not a valid url (postgres://user:password@host:port/database)`);
+    throw new ConfigurationError(
+      `${source === "url" ? "the connection url" : source} is not a valid url (postgres://user:password@host:port/database)`,
+    );
   }
   if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
     throw new ConfigurationError(`${source} must start with postgres:// or postgresql://, not ${u.protocol}//`);
@@ -90,19 +92,34 @@ function fromUrl(url: string, env: Env, source: ConnectionTarget["source"]): Con
   );
 }
 
-type Params = Partial<Record<"host" | "port" | "user" | "password" | "database" | "sslmode" | "sslrootcert" | "application_name" | "connect_timeout", string>>;
+type Params = Partial<
+  Record<
+    | "host"
+    | "port"
+    | "user"
+    | "password"
+    | "database"
+    | "sslmode"
+    | "sslrootcert"
+    | "application_name"
+    | "connect_timeout",
+    string
+  >
+>;
 
 function fromParams(p: Params, env: Env, source: ConnectionTarget["source"]): ConnectionTarget {
   const user = p.user ?? env.PGUSER ?? userInfo().username;
   const port = Number(p.port ?? env.PGPORT ?? 5432);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigurationError(`invalid port ${p.port ?? env.PGPORT} (from ${source})`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConfigurationError(`invalid port ${p.port ?? env.PGPORT} (from ${source})`);
   const sslMode = p.sslmode ?? env.PGSSLMODE;
   if (sslMode !== undefined && !(SSL_MODES as readonly string[]).includes(sslMode)) {
     throw new ConfigurationError(`invalid sslmode "${sslMode}" (from ${source}): use one of ${SSL_MODES.join(", ")}`);
   }
   const timeout = p.connect_timeout ?? env.PGCONNECT_TIMEOUT;
   const connectTimeoutSeconds = timeout === undefined || timeout === "" ? undefined : Number(timeout);
-  if (connectTimeoutSeconds !== undefined && !(connectTimeoutSeconds >= 0)) throw new ConfigurationError(`invalid connect_timeout "${timeout}" (from ${source}): seconds`);
+  if (connectTimeoutSeconds !== undefined && !(connectTimeoutSeconds >= 0))
+    throw new ConfigurationError(`invalid connect_timeout "${timeout}" (from ${source}): seconds`);
   return {
     host: p.host ?? env.PGHOST ?? "localhost",
     port,

@@ -33,7 +33,10 @@ export const DEFAULT_CA: readonly string[] = [...rootCertificates, ...awsSslProf
 export function tlsConfig(target: ConnectionTarget, options: TlsOptions = {}): false | ConnectionOptions {
   const mode = options.mode ?? target.sslMode ?? (target.iam ? "verify-full" : undefined);
   if (mode === undefined || mode === "disable" || mode === "allow" || mode === "prefer") {
-    if (target.iam) throw new ConfigurationError(`IAM authentication sends its token only over TLS, but sslmode is ${mode}: use sslmode=require (or leave it unset)`);
+    if (target.iam)
+      throw new ConfigurationError(
+        `IAM authentication sends its token only over TLS, but sslmode is ${mode}: use sslmode=require (or leave it unset)`,
+      );
     return false;
   }
   if (mode === "no-verify") return { rejectUnauthorized: false };
@@ -52,6 +55,8 @@ function readRootCert(path: string): string | readonly string[] {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new ConfigurationError(`cannot read the CA file ${path} (sslrootcert / PGSSLROOTCERT): ${(error as Error).message}`);
+    throw new ConfigurationError(
+      `cannot read the CA file ${path} (sslrootcert / PGSSLROOTCERT): ${(error as Error).message}`,
+    );
   }
 }

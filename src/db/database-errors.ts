@@ -200,7 +200,8 @@ function unwrap(error: unknown): { pg: PgErrorLike | undefined; innermost: unkno
 /** SQLSTATEs that mean the session is gone: connection exceptions, a terminated backend, an idle transaction cut. */
 const LOST_SQLSTATE = /^(?:08[0-9A-Z]{3}|57P0[123]|25P03)$/;
 /** What node-postgres and Node say when the socket died, or a client-side query_timeout left it unusable. */
-const LOST_MESSAGE = /Connection terminated|not queryable|terminating connection|server closed the connection|Client has encountered a connection error|Query read timeout|socket hang up|Client was closed/i;
+const LOST_MESSAGE =
+  /Connection terminated|not queryable|terminating connection|server closed the connection|Client has encountered a connection error|Query read timeout|socket hang up|Client was closed/i;
 const LOST_ERRNO = new Set(["ECONNRESET", "EPIPE"]);
 
 /**
@@ -240,10 +241,14 @@ export function toDatabaseError(error: unknown): unknown {
     case "23502":
       return new NotNullViolationError(pg?.column, message, error);
     case "42501":
-      return /row-level security/i.test(message) ? new RowLevelSecurityError(message, error) : new PermissionDeniedError(message, error);
+      return /row-level security/i.test(message)
+        ? new RowLevelSecurityError(message, error)
+        : new PermissionDeniedError(message, error);
     case "57014":
       // Otherwise cancelled from outside (pg_cancel_backend, a client's cancel request).
-      return /statement timeout/i.test(message) ? new StatementTimeoutError(message, error) : new DatabaseError("QUERY_CANCELED", message, code, error);
+      return /statement timeout/i.test(message)
+        ? new StatementTimeoutError(message, error)
+        : new DatabaseError("QUERY_CANCELED", message, code, error);
     case "55P03":
       return new LockTimeoutError(message, error);
     case "25006":
@@ -254,7 +259,8 @@ export function toDatabaseError(error: unknown): unknown {
     case "40P01":
       return new SerializationError(code, message, error);
   }
-  if (isConnectionLost(error)) return new ConnectionLostError(message, code && LOST_SQLSTATE.test(code) ? code : undefined, error);
+  if (isConnectionLost(error))
+    return new ConnectionLostError(message, code && LOST_SQLSTATE.test(code) ? code : undefined, error);
   if (code && /^[0-9A-Z]{5}$/.test(code)) return new DatabaseError("DATABASE_ERROR", message, code, error);
   return error;
 }

@@ -89,7 +89,8 @@ export class UnknownMigrationError extends SensaDbError {
  * - `ROLLBACK_FILE_MISSING`: a migration to undo has no drizzle/rollback/<name>.sql;
  * - `ROLLBACK_TARGET`: `to` or `expectLast` names no applied migration (or both were given).
  */
-export type RollbackErrorCode = "ROLLBACK_FAILED" | "ROLLBACK_WOULD_DESTROY_DATA" | "ROLLBACK_FILE_MISSING" | "ROLLBACK_TARGET";
+export type RollbackErrorCode =
+  "ROLLBACK_FAILED" | "ROLLBACK_WOULD_DESTROY_DATA" | "ROLLBACK_FILE_MISSING" | "ROLLBACK_TARGET";
 
 /** A rollback was refused or failed (`code` says which); either way nothing was changed. */
 export class RollbackError extends SensaDbError {

@@ -59,7 +59,8 @@ export const str = (v: unknown): string => String(v);
 export const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 // A timestamptz is a Date from the drivers' own parsers and a string through Drizzle's.
 export const date = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string));
-export const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string | Date));
+export const dateOrNull = (v: unknown): Date | null =>
+  v === null || v === undefined ? null : new Date(v as string | Date);
 
 /** An identifier quoted for SQL (`"uuid-ossp"`, `"courseId"`), for statements built from names. */
 export const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;

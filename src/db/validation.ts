@@ -8,7 +8,12 @@ export const embeddingInput = z
   .array(
     // pgvector stores 4-byte floats: a JS number past float4's range (|x| > 3.4e38) is finite
     // here but infinite there, and the server's refusal would abort the caller's transaction.
-    z.number().finite().refine((x) => Number.isFinite(Math.fround(x)), { error: "embedding values must fit a 4-byte float (|x| <= 3.4e38)" }),
+    z
+      .number()
+      .finite()
+      .refine((x) => Number.isFinite(Math.fround(x)), {
+        error: "embedding values must fit a 4-byte float (|x| <= 3.4e38)",
+      }),
     { error: "embedding must be an array of numbers" },
   )
   .length(EMBEDDING_DIMENSIONS, { error: `embedding must have exactly ${EMBEDDING_DIMENSIONS} dimensions` });
@@ -25,5 +30,8 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, what:
     .slice(0, 3)
     .map((i) => `${i.path}: ${i.message}`)
     .join("; ");
-  throw new ValidationError(`invalid input to ${what}: ${summary}${issues.length > 3 ? ` (+${issues.length - 3} more)` : ""}`, issues);
+  throw new ValidationError(
+    `invalid input to ${what}: ${summary}${issues.length > 3 ? ` (+${issues.length - 3} more)` : ""}`,
+    issues,
+  );
 }

@@ -120,7 +120,11 @@ const userLearningStats = {
 };
 export type UserLearningStats = RowOf<typeof userLearningStats>;
 
-export const getUserLearningStatsFunction = sqlFunction("get_user_learning_stats", { p_user_id: "uuid" }, rowShape(userLearningStats));
+export const getUserLearningStatsFunction = sqlFunction(
+  "get_user_learning_stats",
+  { p_user_id: "uuid" },
+  rowShape(userLearningStats),
+);
 
 /** `RETURNS users`: the row is the table's, so its shape comes from the table itself (type `User`). */
 export const findOrCreateUserFunction = sqlFunction(

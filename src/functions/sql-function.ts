@@ -51,7 +51,9 @@ export interface RowShape<T> {
 /** processedDocumentId -> processed_document_id: the SQL name of a TypeScript key. */
 const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-function shape<T>(columns: Array<{ key: string; name: string; type: string; convert?: (value: unknown) => unknown }>): RowShape<T> {
+function shape<T>(
+  columns: Array<{ key: string; name: string; type: string; convert?: (value: unknown) => unknown }>,
+): RowShape<T> {
   // The statement renames the columns to their keys (`AS "courseId"`), so a driver row already has
   // the TypeScript keys and values of the right type, but for the few columns converted here in place.
   const converted = columns.filter((c) => c.convert);
@@ -69,7 +71,9 @@ function shape<T>(columns: Array<{ key: string; name: string; type: string; conv
 
 /** A `RETURNS TABLE (…)` row, keyed in camelCase; each key's SQL column is its snake_case. */
 export function rowShape<C extends Columns>(columns: C): RowShape<RowOf<C>> {
-  return shape(Object.entries(columns).map(([key, c]) => ({ key, name: snakeCase(key), type: c.type, convert: c.convert })));
+  return shape(
+    Object.entries(columns).map(([key, c]) => ({ key, name: snakeCase(key), type: c.type, convert: c.convert })),
+  );
 }
 
 /** A `RETURNS <table>` row: the table's own columns, typed as its Drizzle select model. */

@@ -1,7 +1,14 @@
 import { z } from "zod";
 import type { Queryable } from "../db/transaction.js";
 import { parseInput, uuidInput } from "../db/validation.js";
-import { getCourseStatsFunction, getUserLearningStatsFunction, getUserProgressSummaryFunction, type CourseStats, type UserLearningStats, type UserProgressSummary } from "./declarations.js";
+import {
+  getCourseStatsFunction,
+  getUserLearningStatsFunction,
+  getUserProgressSummaryFunction,
+  type CourseStats,
+  type UserLearningStats,
+  type UserProgressSummary,
+} from "./declarations.js";
 
 export type { CourseStats, UserProgressSummary, UserLearningStats };
 
@@ -48,7 +55,10 @@ export async function getUserProgressSummary(
  * const stats = await withUserContext(db, userId, (tx) => getUserLearningStats(tx, { userId }));
  * ```
  */
-export async function getUserLearningStats(db: Queryable, input: { userId: string }): Promise<UserLearningStats | null> {
+export async function getUserLearningStats(
+  db: Queryable,
+  input: { userId: string },
+): Promise<UserLearningStats | null> {
   const { userId } = parseInput(z.object({ userId: uuidInput }), input, "getUserLearningStats");
   const [stats] = await getUserLearningStatsFunction.call(db, [userId]);
   return stats ?? null;

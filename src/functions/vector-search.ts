@@ -1,7 +1,12 @@
 import { z } from "zod";
 import type { Queryable } from "../db/transaction.js";
 import { embeddingInput, limitInput, parseInput, similarityInput, uuidInput } from "../db/validation.js";
-import { findSimilarDocumentsFunction, findSimilarKeywordsFunction, type SimilarDocument, type SimilarKeyword } from "./declarations.js";
+import {
+  findSimilarDocumentsFunction,
+  findSimilarKeywordsFunction,
+  type SimilarDocument,
+  type SimilarKeyword,
+} from "./declarations.js";
 
 export type { SimilarDocument, SimilarKeyword };
 

@@ -102,7 +102,10 @@ export interface TerminateResult {
  * ```
  */
 export async function terminateBackend(db: Queryable, pid: number): Promise<TerminateResult> {
-  if (!Number.isInteger(pid) || pid <= 0) throw new ValidationError(`pid must be a positive integer, got ${pid}`, [{ path: "pid", message: "a positive integer" }]);
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new ValidationError(`pid must be a positive integer, got ${pid}`, [
+      { path: "pid", message: "a positive integer" },
+    ]);
   const session = await describeBackend(db, pid);
   if (!session) return { pid, terminated: false, reason: "no server process has that pid", session: null };
   try {
@@ -112,7 +115,12 @@ export async function terminateBackend(db: Queryable, pid: number): Promise<Term
       sql`SELECT ${pid} = pg_backend_pid() AS own, CASE WHEN ${pid} = pg_backend_pid() THEN false ELSE pg_terminate_backend(${pid}) END AS ok`,
     );
     if (row?.own) return { pid, terminated: false, reason: "that is this session's own backend", session };
-    return { pid, terminated: Boolean(row?.ok), reason: row?.ok ? null : "the process ended before it could be signalled", session };
+    return {
+      pid,
+      terminated: Boolean(row?.ok),
+      reason: row?.ok ? null : "the process ended before it could be signalled",
+      session,
+    };
   } catch (error) {
     if (sqlState(error) === INSUFFICIENT_PRIVILEGE) {
       throw new InspectUnavailableError(

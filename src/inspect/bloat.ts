@@ -94,9 +94,11 @@ export async function bloat(db: Database, options?: ListOptions): Promise<Report
         const needed = Math.max(1, Math.ceil((t.tuples * rowBytes) / (blockSize - PAGE_HEADER)));
         rows.push(estimate("table", t, t.table, t.pages, needed, blockSize));
         for (const index of t.indexes) {
-          const keyBytes = align(INDEX_TUPLE_HEADER + index.attnums.reduce((sum, a) => sum + width(a), 0)) + LINE_POINTER;
+          const keyBytes =
+            align(INDEX_TUPLE_HEADER + index.attnums.reduce((sum, a) => sum + width(a), 0)) + LINE_POINTER;
           // + 1: the metapage.
-          const indexNeeded = 1 + Math.max(1, Math.ceil((index.tuples * keyBytes) / ((blockSize - PAGE_HEADER) * BTREE_FILL)));
+          const indexNeeded =
+            1 + Math.max(1, Math.ceil((index.tuples * keyBytes) / ((blockSize - PAGE_HEADER) * BTREE_FILL)));
           rows.push(estimate("index", t, index.name, index.pages, indexNeeded, blockSize));
         }
       }
@@ -104,14 +106,27 @@ export async function bloat(db: Database, options?: ListOptions): Promise<Report
     { accessMode: "read only" },
   );
   rows.sort((a, b) => b.wastedBytes - a.wastedBytes || b.bloatRatio - a.bloatRatio || a.object.localeCompare(b.object));
-  const notes = ["an estimate (planner row counts x sampled row widths), not a page scan; HNSW and GIN indexes are not estimated"];
+  const notes = [
+    "an estimate (planner row counts x sampled row widths), not a page scan; HNSW and GIN indexes are not estimated",
+  ];
   if (skipped.length) notes.push(`not readable by this role, left out: ${skipped.join(", ")}`);
-  const [unanalyzed] = await queryRows(db, sql`SELECT count(*)::int AS n FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.reltuples < 0`);
-  if (num(unanalyzed!.n) > 0) notes.push(`${unanalyzed!.n} table(s) never analyzed are left out: run sensa-db maintain (VACUUM ANALYZE) first`);
+  const [unanalyzed] = await queryRows(
+    db,
+    sql`SELECT count(*)::int AS n FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.reltuples < 0`,
+  );
+  if (num(unanalyzed!.n) > 0)
+    notes.push(`${unanalyzed!.n} table(s) never analyzed are left out: run sensa-db maintain (VACUUM ANALYZE) first`);
   return { rows: rows.slice(0, limit), notes };
 }
 
-function estimate(kind: BloatRow["kind"], t: TableInfo, object: string, pages: number, needed: number, blockSize: number): BloatRow {
+function estimate(
+  kind: BloatRow["kind"],
+  t: TableInfo,
+  object: string,
+  pages: number,
+  needed: number,
+  blockSize: number,
+): BloatRow {
   return {
     kind,
     schema: t.schema,

@@ -44,8 +44,15 @@ export async function cacheHit(db: Queryable, options?: ListOptions): Promise<Re
     rows: rows.map((r) => {
       const hit = num(r.hit ?? 0);
       const read = num(r.read ?? 0);
-      return { name: str(r.name), hitRatio: hit + read === 0 ? null : hit / (hit + read), blocksHit: hit, blocksRead: read };
+      return {
+        name: str(r.name),
+        hitRatio: hit + read === 0 ? null : hit / (hit + read),
+        blocksHit: hit,
+        blocksRead: read,
+      };
     }),
-    notes: [`a ratio below ${CACHE_HIT_TARGET} on a warmed-up server means the working set no longer fits in shared_buffers`],
+    notes: [
+      `a ratio below ${CACHE_HIT_TARGET} on a warmed-up server means the working set no longer fits in shared_buffers`,
+    ],
   };
 }

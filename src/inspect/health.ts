@@ -10,7 +10,13 @@ import { readAccess } from "./access.js";
 import { declaredIndexes, guardedTableNames } from "./platform.js";
 
 export interface HealthCheck {
-  name: "row-level security" | "indexes" | "migration checksums" | "pending migrations" | "replication" | "configured replicas";
+  name:
+    | "row-level security"
+    | "indexes"
+    | "migration checksums"
+    | "pending migrations"
+    | "replication"
+    | "configured replicas";
   ok: boolean;
   /** One line for a person. */
   summary: string;
@@ -75,8 +81,14 @@ async function rowLevelSecurity(db: Queryable): Promise<HealthCheck> {
   const problems = expected.flatMap((table) => {
     const row = found.get(table);
     if (!row) return [`${table}: table missing (sensa-db migrate, then sensa-db verify)`];
-    if (!row.relrowsecurity) return [`${table}: row-level security is not enabled: every role with a grant sees every row (ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY, or re-apply its policy file through a migration)`];
-    if (!row.relforcerowsecurity) return [`${table}: row-level security is not forced: the owner (and anything running as it) bypasses the policies (ALTER TABLE ${table} FORCE ROW LEVEL SECURITY)`];
+    if (!row.relrowsecurity)
+      return [
+        `${table}: row-level security is not enabled: every role with a grant sees every row (ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY, or re-apply its policy file through a migration)`,
+      ];
+    if (!row.relforcerowsecurity)
+      return [
+        `${table}: row-level security is not forced: the owner (and anything running as it) bypasses the policies (ALTER TABLE ${table} FORCE ROW LEVEL SECURITY)`,
+      ];
     return [];
   });
   return check("row-level security", problems, `enabled and forced on all ${expected.length} platform tables`);
@@ -100,9 +112,13 @@ async function indexes(db: Queryable): Promise<HealthCheck> {
     const row = found.get(index.name);
     const what = `${label(index.search)}index ${index.name} on ${index.table}(${index.columns.join(", ")})`;
     if (!row) {
-      problems.push(`${what} is missing${index.search ? ": searches on it scan every row" : ""} (an interrupted seed or a dropped index; sensa-db verify shows the drift, re-create it from src/schema)`);
+      problems.push(
+        `${what} is missing${index.search ? ": searches on it scan every row" : ""} (an interrupted seed or a dropped index; sensa-db verify shows the drift, re-create it from src/schema)`,
+      );
     } else if (!row.valid || !row.ready) {
-      problems.push(`${what} is INVALID (a failed CREATE INDEX CONCURRENTLY or an interrupted build): the planner ignores it; sensa-db maintain rebuilds it with REINDEX CONCURRENTLY`);
+      problems.push(
+        `${what} is INVALID (a failed CREATE INDEX CONCURRENTLY or an interrupted build): the planner ignores it; sensa-db maintain rebuilds it with REINDEX CONCURRENTLY`,
+      );
     } else if (str(row.method) !== index.method) {
       problems.push(`${what} uses ${str(row.method)}, not ${index.method}`);
     }
@@ -110,11 +126,17 @@ async function indexes(db: Queryable): Promise<HealthCheck> {
   const declaredNames = new Set(declared.map((i) => i.name));
   for (const row of rows) {
     if (!declaredNames.has(str(row.name)) && (!row.valid || !row.ready)) {
-      problems.push(`index ${str(row.name)} on ${str(row.table)} is INVALID: sensa-db maintain rebuilds it, or drop it`);
+      problems.push(
+        `index ${str(row.name)} on ${str(row.table)} is INVALID: sensa-db maintain rebuilds it, or drop it`,
+      );
     }
   }
   const search = declared.filter((i) => i.search).length;
-  return check("indexes", problems, `all ${declared.length} declared indexes present and valid (${search} HNSW / trigram)`);
+  return check(
+    "indexes",
+    problems,
+    `all ${declared.length} declared indexes present and valid (${search} HNSW / trigram)`,
+  );
 }
 
 async function migrations(db: Database, migrationsFolder: string | undefined): Promise<HealthCheck[]> {
@@ -128,8 +150,14 @@ async function migrations(db: Database, migrationsFolder: string | undefined): P
     check(
       "migration checksums",
       [
-        ...changed.map((s) => `drizzle/${s.name}.sql was edited after this database applied it: restore it (git checkout) and put the change in a new migration`),
-        ...unknown.map((a) => `the database applied a migration this package does not have (journal time ${a.journalTime}): upgrade @sensa-learn/db`),
+        ...changed.map(
+          (s) =>
+            `drizzle/${s.name}.sql was edited after this database applied it: restore it (git checkout) and put the change in a new migration`,
+        ),
+        ...unknown.map(
+          (a) =>
+            `the database applied a migration this package does not have (journal time ${a.journalTime}): upgrade @sensa-learn/db`,
+        ),
       ],
       `${applied} applied migration(s) match their files`,
     ),
@@ -152,13 +180,24 @@ async function replication(db: Queryable, maxLagMs: number): Promise<HealthCheck
   );
   if (standby?.standby) {
     const lag = standby.lag_ms === null ? null : num(standby.lag_ms);
-    const problems = lag === null ? ["this server is a replica that has replayed nothing yet"] : lag > maxLagMs ? [`this replica is ${Math.round(lag / 1000)} s behind its primary (limit ${maxLagMs / 1000} s)`] : [];
+    const problems =
+      lag === null
+        ? ["this server is a replica that has replayed nothing yet"]
+        : lag > maxLagMs
+          ? [`this replica is ${Math.round(lag / 1000)} s behind its primary (limit ${maxLagMs / 1000} s)`]
+          : [];
     return check("replication", problems, `this server is a replica, ${Math.round((lag ?? 0) / 1000)} s behind`);
   }
   // A slot nobody streams from: its replica is disconnected, and the WAL it has not read stays on disk.
   const inactiveSlots = (
-    await queryRows(db, sql`SELECT slot_name AS name, slot_type AS type FROM pg_replication_slots WHERE NOT active ORDER BY slot_name`)
-  ).map((r) => `replication slot ${str(r.name)} (${str(r.type)}) is inactive: its consumer is disconnected and the server keeps WAL for it (pg_drop_replication_slot once it is gone for good)`);
+    await queryRows(
+      db,
+      sql`SELECT slot_name AS name, slot_type AS type FROM pg_replication_slots WHERE NOT active ORDER BY slot_name`,
+    )
+  ).map(
+    (r) =>
+      `replication slot ${str(r.name)} (${str(r.type)}) is inactive: its consumer is disconnected and the server keeps WAL for it (pg_drop_replication_slot once it is gone for good)`,
+  );
   const replicas = await queryRows(
     db,
     sql`SELECT coalesce(application_name, client_addr::text, pid::text) AS name, state,
@@ -167,13 +206,19 @@ async function replication(db: Queryable, maxLagMs: number): Promise<HealthCheck
   if (replicas.length === 0) return check("replication", inactiveSlots, "no replica streams from this server");
   const problems = inactiveSlots.concat(
     replicas.flatMap((r) => {
-    if (r.lag_ms !== null && num(r.lag_ms) > maxLagMs) return [`replica ${str(r.name)} is ${Math.round(num(r.lag_ms) / 1000)} s behind (limit ${maxLagMs / 1000} s)`];
-      if (r.state !== null && r.state !== "streaming") return [`replica ${str(r.name)} is ${str(r.state)}, not streaming`];
+      if (r.lag_ms !== null && num(r.lag_ms) > maxLagMs)
+        return [`replica ${str(r.name)} is ${Math.round(num(r.lag_ms) / 1000)} s behind (limit ${maxLagMs / 1000} s)`];
+      if (r.state !== null && r.state !== "streaming")
+        return [`replica ${str(r.name)} is ${str(r.state)}, not streaming`];
       return [];
     }),
   );
   const hidden = replicas.every((r) => r.state === null) && !(await readAccess(db)).readAllStats;
-  return check("replication", problems, `${replicas.length} replica(s)${hidden ? " (their lag is hidden from this role: GRANT pg_monitor)" : ", lag within limits"}`);
+  return check(
+    "replication",
+    problems,
+    `${replicas.length} replica(s)${hidden ? " (their lag is hidden from this role: GRANT pg_monitor)" : ", lag within limits"}`,
+  );
 }
 
 /**
@@ -186,9 +231,17 @@ async function configuredReplicas(db: Database, maxLagMs: number): Promise<Healt
   if (lags.length === 0) return [];
   const problems = lags.flatMap((r) => {
     if (r.lagMs === null) return [`replica ${r.replica} does not answer: read-only contexts run on the primary`];
-    if (r.inRecovery === false) return [`${r.replica} is not a replica (not in recovery): promoted, or listed by mistake`];
-    if (r.lagMs > maxLagMs) return [`replica ${r.replica} is ${Math.round(r.lagMs / 1000)} s behind (limit ${maxLagMs / 1000} s)`];
+    if (r.inRecovery === false)
+      return [`${r.replica} is not a replica (not in recovery): promoted, or listed by mistake`];
+    if (r.lagMs > maxLagMs)
+      return [`replica ${r.replica} is ${Math.round(r.lagMs / 1000)} s behind (limit ${maxLagMs / 1000} s)`];
     return [];
   });
-  return [check("configured replicas", problems, `${lags.length} configured replica(s) answering, within ${maxLagMs / 1000} s`)];
+  return [
+    check(
+      "configured replicas",
+      problems,
+      `${lags.length} configured replica(s) answering, within ${maxLagMs / 1000} s`,
+    ),
+  ];
 }

@@ -101,5 +101,7 @@ export async function unusedIndexes(db: Queryable, options?: ListOptions): Promi
 async function statsSinceNote(db: Queryable): Promise<string> {
   const [row] = await queryRows(db, sql`SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()`);
   const since = dateOrNull(row?.stats_reset);
-  return since ? `counts since the statistics were reset at ${since.toISOString()}` : "counts since the statistics were last reset (or the server started)";
+  return since
+    ? `counts since the statistics were reset at ${since.toISOString()}`
+    : "counts since the statistics were last reset (or the server started)";
 }

@@ -58,7 +58,12 @@ export async function maintain(db: Database, options: MaintainOptions = {}): Pro
     steps.push({ action, target, ok: error === null, ms, error });
   };
   const existing = new Set(
-    (await queryRows(db, sql`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')`)).map((r) => str(r.relname)),
+    (
+      await queryRows(
+        db,
+        sql`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')`,
+      )
+    ).map((r) => str(r.relname)),
   );
   for (const table of platformTableNames().filter((t) => existing.has(t))) {
     if (options.full) await step("vacuum full analyze", table, `VACUUM (FULL, ANALYZE) "${table}"`);
@@ -72,7 +77,11 @@ export async function maintain(db: Database, options: MaintainOptions = {}): Pro
   const concurrently = !isEmbedded(db);
   for (const { name } of invalid) {
     const index = str(name);
-    await step(concurrently ? "reindex concurrently" : "reindex", index, `REINDEX INDEX ${concurrently ? "CONCURRENTLY " : ""}"public"."${index.replace(/"/g, '""')}"`);
+    await step(
+      concurrently ? "reindex concurrently" : "reindex",
+      index,
+      `REINDEX INDEX ${concurrently ? "CONCURRENTLY " : ""}"public"."${index.replace(/"/g, '""')}"`,
+    );
   }
   return { ok: steps.every((s) => s.ok), steps };
 }

@@ -23,7 +23,10 @@ function platformTables(): PgTable[] {
   return (Object.values(schema) as unknown[]).filter((value): value is PgTable => is(value, PgTable));
 }
 
-export const platformTableNames = (): string[] => platformTables().map((t) => getTableConfig(t).name).sort();
+export const platformTableNames = (): string[] =>
+  platformTables()
+    .map((t) => getTableConfig(t).name)
+    .sort();
 
 /** The tables whose rows row-level security guards: those the schema gives policies (not migrations_log). */
 export const guardedTableNames = (): string[] =>

@@ -53,7 +53,12 @@ export interface RecallReport {
 }
 
 const K = 10;
-const OPERATORS: Record<string, string> = { vector_cosine_ops: "<=>", vector_l2_ops: "<->", vector_ip_ops: "<#>", vector_l1_ops: "<+>" };
+const OPERATORS: Record<string, string> = {
+  vector_cosine_ops: "<=>",
+  vector_l2_ops: "<->",
+  vector_ip_ops: "<#>",
+  vector_l1_ops: "<+>",
+};
 
 /**
  * Estimates the live recall@10 of each HNSW index on the database's own data: samples stored
@@ -76,19 +81,29 @@ export async function estimateRecall(db: Database, options: RecallOptions = {}):
   const budget = options.timeBudgetMs ?? 60_000;
   const target = options.target ?? 0.95;
   const positive = (name: string, v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw new ValidationError(`${name} must be a positive integer, got ${v}`, [{ path: name, message: "a positive integer" }]);
+    if (!Number.isInteger(v) || v < 1)
+      throw new ValidationError(`${name} must be a positive integer, got ${v}`, [
+        { path: name, message: "a positive integer" },
+      ]);
   };
   positive("sample", sample);
   positive("timeBudgetMs", budget);
   if (options.efSearch !== undefined) positive("efSearch", options.efSearch);
-  const indexes = hnswIndexes().filter((i) => !options.only?.length || options.only.includes(i.name) || options.only.includes(i.table));
-  if (indexes.length === 0) throw new ValidationError(`no HNSW index matches ${options.only?.join(", ")}`, [{ path: "only", message: "an HNSW index or its table" }]);
+  const indexes = hnswIndexes().filter(
+    (i) => !options.only?.length || options.only.includes(i.name) || options.only.includes(i.table),
+  );
+  if (indexes.length === 0)
+    throw new ValidationError(`no HNSW index matches ${options.only?.join(", ")}`, [
+      { path: "only", message: "an HNSW index or its table" },
+    ]);
   const started = performance.now();
   const rows: RecallRow[] = [];
   for (const [i, index] of indexes.entries()) {
     // Each index gets an equal share of what is left of the budget.
     const deadline = performance.now() + (budget - (performance.now() - started)) / (indexes.length - i);
-    rows.push(await measureIndex(db, index, { sample, deadline, efSearch: options.efSearch, seed: options.seed ?? 1, target }));
+    rows.push(
+      await measureIndex(db, index, { sample, deadline, efSearch: options.efSearch, seed: options.seed ?? 1, target }),
+    );
   }
   return {
     rows,
@@ -154,14 +169,21 @@ async function measureIndex(db: Database, index: DeclaredIndex, options: Measure
             WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE ${col} IS NOT NULL ORDER BY md5(ctid::text || ${String(options.seed)}) LIMIT ${options.sample}))`,
         );
         // hnsw.* exist once pgvector's library is loaded, which the query above did.
-        const [session] = await queryRows(tx, sql`SELECT current_setting('hnsw.ef_search', true) AS ef, current_setting('hnsw.iterative_scan', true) AS iterative`);
+        const [session] = await queryRows(
+          tx,
+          sql`SELECT current_setting('hnsw.ef_search', true) AS ef, current_setting('hnsw.iterative_scan', true) AS iterative`,
+        );
         const efSearch = options.efSearch ?? function_.efSearch ?? num(session?.ef ?? 40);
         const iterativeScan = function_.iterativeScan ?? String(session?.iterative ?? "off");
         result = {
           ...base,
           embeddings: num(count!.n),
           efSearch,
-          efSearchSource: options.efSearch ? "given" : function_.efSearch ? `${function_.name} (SET hnsw.ef_search)` : "this session (database, role or server default)",
+          efSearchSource: options.efSearch
+            ? "given"
+            : function_.efSearch
+              ? `${function_.name} (SET hnsw.ef_search)`
+              : "this session (database, role or server default)",
           iterativeScan,
         };
         const nearest = (embedding: string): SQL =>
@@ -174,7 +196,11 @@ async function measureIndex(db: Database, index: DeclaredIndex, options: Measure
           "SET LOCAL enable_indexscan = on",
           "SET LOCAL enable_bitmapscan = on",
         ];
-        const exactSettings = ["SET LOCAL enable_seqscan = on", "SET LOCAL enable_indexscan = off", "SET LOCAL enable_bitmapscan = off"];
+        const exactSettings = [
+          "SET LOCAL enable_seqscan = on",
+          "SET LOCAL enable_indexscan = off",
+          "SET LOCAL enable_bitmapscan = off",
+        ];
         const apply = async (settings: string[]) => {
           for (const s of settings) await tx.execute(sql.raw(s));
         };
@@ -182,11 +208,15 @@ async function measureIndex(db: Database, index: DeclaredIndex, options: Measure
           const probe = String(picked[0].embedding);
           await apply(hnswSettings);
           if (!(await planUses(tx, nearest(probe), index.name))) {
-            result = { ...result, note: `the planner would not use ${index.name} even with sequential scans off; nothing measured` };
+            result = {
+              ...result,
+              note: `the planner would not use ${index.name} even with sequential scans off; nothing measured`,
+            };
             return;
           }
           await apply(exactSettings);
-          if (await planUses(tx, nearest(probe), index.name)) throw new Error(`the exact scan still used ${index.name}`);
+          if (await planUses(tx, nearest(probe), index.name))
+            throw new Error(`the exact scan still used ${index.name}`);
         }
         for (const query of picked) {
           const remaining = Math.floor(options.deadline - performance.now());
@@ -201,7 +231,11 @@ async function measureIndex(db: Database, index: DeclaredIndex, options: Measure
           const hnsw = await timed(hnswTimes, () => queryRows(tx, nearest(embedding)));
           await apply(exactSettings);
           const exact = await timed(exactTimes, () => queryRows(tx, nearest(embedding)));
-          const others = (list: Record<string, unknown>[]) => list.map((r) => String(r.row)).filter((r) => r !== self).slice(0, K);
+          const others = (list: Record<string, unknown>[]) =>
+            list
+              .map((r) => String(r.row))
+              .filter((r) => r !== self)
+              .slice(0, K);
           const truth = others(exact);
           if (truth.length === 0) continue;
           const found = new Set(others(hnsw));
@@ -236,7 +270,10 @@ async function measureIndex(db: Database, index: DeclaredIndex, options: Measure
 }
 
 /** The hnsw.* settings of the search function that reads this table (its `SET` clauses), if one does. */
-async function searchFunctionSettings(db: Database, table: string): Promise<{ name: string | null; efSearch: number | null; iterativeScan: string | null }> {
+async function searchFunctionSettings(
+  db: Database,
+  table: string,
+): Promise<{ name: string | null; efSearch: number | null; iterativeScan: string | null }> {
   const rows = await queryRows(
     db,
     sql`SELECT p.proname AS name, c.setting
@@ -247,7 +284,11 @@ async function searchFunctionSettings(db: Database, table: string): Promise<{ na
   const name = rows[0] ? str(rows[0].name) : null;
   const value = (key: string) => {
     const row = rows.find((r) => str(r.name) === name && str(r.setting).startsWith(`${key}=`));
-    return row ? str(row.setting).slice(key.length + 1).replace(/^"|"$/g, "") : null;
+    return row
+      ? str(row.setting)
+          .slice(key.length + 1)
+          .replace(/^"|"$/g, "")
+      : null;
   };
   const ef = value("hnsw.ef_search");
   return { name, efSearch: ef === null ? null : Number(ef), iterativeScan: value("hnsw.iterative_scan") };

@@ -20,7 +20,9 @@ const DEFAULT_LIMIT = 20;
 export function limitOf(options: ListOptions | undefined): number {
   const limit = options?.limit ?? DEFAULT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new ValidationError(`limit must be a positive integer, got ${limit}`, [{ path: "limit", message: "a positive integer" }]);
+    throw new ValidationError(`limit must be a positive integer, got ${limit}`, [
+      { path: "limit", message: "a positive integer" },
+    ]);
   }
   return limit;
 }

@@ -51,11 +51,16 @@ export async function slowQueries(db: Queryable, options: SlowQueryOptions = {})
       LIMIT 1`,
   );
   if (!ext) {
-    throw new InspectUnavailableError("pg_stat_statements", `slow-queries needs the pg_stat_statements extension, which is not installed in this database. ${ENABLE}`);
+    throw new InspectUnavailableError(
+      "pg_stat_statements",
+      `slow-queries needs the pg_stat_statements extension, which is not installed in this database. ${ENABLE}`,
+    );
   }
   const prefix = ext.renamed ? "_exec_time" : "_time";
   const column = (name: "total" | "mean" | "max") => sql.identifier(`${name}${prefix}`);
-  const order = { mean: column("mean"), total: column("total"), calls: sql.identifier("calls") }[options.orderBy ?? "mean"];
+  const order = { mean: column("mean"), total: column("total"), calls: sql.identifier("calls") }[
+    options.orderBy ?? "mean"
+  ];
   const relation = sql.raw(str(ext.relation)); // regclass::text: already quoted as needed
   let rows;
   try {
@@ -72,16 +77,26 @@ export async function slowQueries(db: Queryable, options: SlowQueryOptions = {})
   } catch (error) {
     const state = sqlState(error);
     if (state === NOT_IN_PREREQUISITE_STATE) {
-      throw new InspectUnavailableError("pg_stat_statements", `slow-queries: the pg_stat_statements extension exists here but its library is not loaded. ${ENABLE}`);
+      throw new InspectUnavailableError(
+        "pg_stat_statements",
+        `slow-queries: the pg_stat_statements extension exists here but its library is not loaded. ${ENABLE}`,
+      );
     }
     if (state === INSUFFICIENT_PRIVILEGE) {
-      throw new InspectUnavailableError("pg_read_all_stats", "slow-queries: this role may not read pg_stat_statements: GRANT pg_monitor (or pg_read_all_stats) TO it.");
+      throw new InspectUnavailableError(
+        "pg_read_all_stats",
+        "slow-queries: this role may not read pg_stat_statements: GRANT pg_monitor (or pg_read_all_stats) TO it.",
+      );
     }
     throw error;
   }
-  const notes = [`pg_stat_statements ${ext.renamed ? "1.8+ (total_exec_time)" : "before 1.8 (total_time)"}; times in milliseconds, since pg_stat_statements_reset()`];
+  const notes = [
+    `pg_stat_statements ${ext.renamed ? "1.8+ (total_exec_time)" : "before 1.8 (total_time)"}; times in milliseconds, since pg_stat_statements_reset()`,
+  ];
   if (!(await readAccess(db)).readAllStats) {
-    notes.push("statements of other roles read <insufficient privilege>: GRANT pg_monitor (or pg_read_all_stats) TO this role to see them");
+    notes.push(
+      "statements of other roles read <insufficient privilege>: GRANT pg_monitor (or pg_read_all_stats) TO this role to see them",
+    );
   }
   return {
     rows: rows.map((r) => ({

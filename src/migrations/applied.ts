@@ -31,7 +31,9 @@ export async function readApplied(db: Database): Promise<AppliedMigration[]> {
  * this table writes its migrations_log row (named by the `sensa.migration_name` setting).
  */
 export async function recordApplied(tx: Queryable, migration: MigrationFile): Promise<void> {
-  await tx.execute(sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`);
+  await tx.execute(
+    sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.journalTime})`,
+  );
 }
 
 /** Forgets a migration that was undone, so that `migrate` (or drizzle-kit) applies it again. */

@@ -48,7 +48,11 @@ const BASELINE_APPLIED_VIA = "baseline";
 export async function baseline(db: Database, options: BaselineOptions): Promise<BaselineResult> {
   const files = readMigrations(options.migrationsFolder);
   const last = options.to === undefined ? files.length - 1 : files.findIndex((f) => f.name === options.to);
-  if (last === -1) throw new BaselineRefusedError(`--to ${options.to}: no migration has that name (${files.map((f) => f.name).join(", ")})`, undefined);
+  if (last === -1)
+    throw new BaselineRefusedError(
+      `--to ${options.to}: no migration has that name (${files.map((f) => f.name).join(", ")})`,
+      undefined,
+    );
   const adopted = files.slice(0, last + 1);
   await migrate(options.reference, { migrationsFolder: options.migrationsFolder, to: adopted.at(-1)!.name });
   const expected = await catalogSnapshot(options.reference);

@@ -70,10 +70,22 @@ export function lintMigrations(options: LintOptions = {}): LintResult {
   const acceptedFile = JSON.parse(readFileSync(join(configDir, "squawk-accepted.json"), "utf8")) as AcceptedFile;
   const migrations = readMigrations(folder);
   const production = migrations.findIndex((m) => m.name === acceptedFile.production);
-  const linted = migrations.filter((m, i) => (options.only ? options.only.includes(m.name) : options.all || i > production));
+  const linted = migrations.filter((m, i) =>
+    options.only ? options.only.includes(m.name) : options.all || i > production,
+  );
   const reported = [
-    ...runSquawk(folder, configDir, linted.filter((m) => m.transactional), true),
-    ...runSquawk(folder, configDir, linted.filter((m) => !m.transactional), false),
+    ...runSquawk(
+      folder,
+      configDir,
+      linted.filter((m) => m.transactional),
+      true,
+    ),
+    ...runSquawk(
+      folder,
+      configDir,
+      linted.filter((m) => !m.transactional),
+      false,
+    ),
   ];
   const key = (f: { migration: string; line: number; rule: string }) => `${f.migration}:${f.line}:${f.rule}`;
   const acceptedKeys = new Set(acceptedFile.accepted.map(key));
@@ -100,7 +112,12 @@ interface SquawkJson {
   help?: string | null;
 }
 
-function runSquawk(folder: string, configDir: string, migrations: MigrationFile[], inTransaction: boolean): LintFinding[] {
+function runSquawk(
+  folder: string,
+  configDir: string,
+  migrations: MigrationFile[],
+  inTransaction: boolean,
+): LintFinding[] {
   if (migrations.length === 0) return [];
   const args = [
     squawkBin(),
@@ -130,6 +147,8 @@ function squawkBin(): string {
     const require = createRequire(import.meta.url);
     return join(dirname(require.resolve("squawk-cli/package.json")), "js", "bin", "squawk");
   } catch {
-    throw new ConfigurationError("squawk-cli is not installed: it is a devDependency of @sensa-learn/db (npm ci in the repository)");
+    throw new ConfigurationError(
+      "squawk-cli is not installed: it is a devDependency of @sensa-learn/db (npm ci in the repository)",
+    );
   }
 }

@@ -75,7 +75,14 @@ export async function withLockRetry<T>(
       if (!isLockTimeout(error)) throw error;
       const { migration, statement } = where(error);
       if (n > retries) {
-        throw new MigrationLockTimeoutError(migration, statement, n, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, pgMessage(error), error);
+        throw new MigrationLockTimeoutError(
+          migration,
+          statement,
+          n,
+          options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+          pgMessage(error),
+          error,
+        );
       }
       options.onLockTimeout?.({ migration, statement, attempt: n, delayMs: delay });
       await new Promise((resolve) => setTimeout(resolve, delay));

@@ -62,7 +62,11 @@ function pendingUpTo(files: MigrationFile[], applied: AppliedMigration[], to: st
   const pending = pendingMigrations(files, applied);
   if (to === undefined) return pending;
   const last = pending.findIndex((m) => m.name === to);
-  if (last === -1) throw new MigrationTargetError(to, pending.map((m) => m.name));
+  if (last === -1)
+    throw new MigrationTargetError(
+      to,
+      pending.map((m) => m.name),
+    );
   return pending.slice(0, last + 1);
 }
 
@@ -74,6 +78,8 @@ function pendingUpTo(files: MigrationFile[], applied: AppliedMigration[], to: st
  */
 async function reassertDatabasePrivileges(session: Database): Promise<void> {
   await session.execute(
-    sql.raw(`DO $$ BEGIN IF to_regprocedure('public.secure_database()') IS NOT NULL THEN PERFORM public.secure_database(); END IF; END $$`),
+    sql.raw(
+      `DO $$ BEGIN IF to_regprocedure('public.secure_database()') IS NOT NULL THEN PERFORM public.secure_database(); END IF; END $$`,
+    ),
   );
 }

@@ -76,7 +76,12 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
     inspect: (tx, step) => refuseDataLoss(tx, step, options),
   });
   return {
-    steps: steps.map(({ step, report }) => ({ migration: step.migration.name, file: step.file, statements: step.statements, destroys: report ?? [] })),
+    steps: steps.map(({ step, report }) => ({
+      migration: step.migration.name,
+      file: step.file,
+      statements: step.statements,
+      destroys: report ?? [],
+    })),
     applied: steps.length > 0 && !options.dryRun,
   };
 }
@@ -86,11 +91,19 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
  * `expectLast` when given (it must be the last applied), else read from the database now.
  * Undefined on a database never migrated.
  */
-async function planTargets(db: Database, files: MigrationFile[], options: RollbackOptions): Promise<string[] | undefined> {
+async function planTargets(
+  db: Database,
+  files: MigrationFile[],
+  options: RollbackOptions,
+): Promise<string[] | undefined> {
   if (options.expectLast !== undefined) {
-    if (options.to !== undefined) throw new RollbackError("pass either to or expectLast, not both", { code: "ROLLBACK_TARGET" });
+    if (options.to !== undefined)
+      throw new RollbackError("pass either to or expectLast, not both", { code: "ROLLBACK_TARGET" });
     const last = files.find((f) => f.name === options.expectLast);
-    if (!last) throw new RollbackError(`expectLast ${options.expectLast}: no migration has that name`, { code: "ROLLBACK_TARGET" });
+    if (!last)
+      throw new RollbackError(`expectLast ${options.expectLast}: no migration has that name`, {
+        code: "ROLLBACK_TARGET",
+      });
     return [last.name];
   }
   const applied = await readApplied(db);
@@ -111,13 +124,20 @@ function chooseTargets(files: MigrationFile[], appliedRows: AppliedMigration[], 
   const applied = files.filter((f) => times.has(f.journalTime));
   if (to !== undefined && !applied.some((f) => f.name === to)) {
     const names = applied.map((f) => f.name).join(", ") || "none";
-    throw new RollbackError(`--to ${to}: no applied migration has that name (applied: ${names})`, { code: "ROLLBACK_TARGET" });
+    throw new RollbackError(`--to ${to}: no applied migration has that name (applied: ${names})`, {
+      code: "ROLLBACK_TARGET",
+    });
   }
-  const targets = (to === undefined ? applied.slice(-1) : applied.slice(applied.findIndex((f) => f.name === to) + 1)).reverse();
+  const targets = (
+    to === undefined ? applied.slice(-1) : applied.slice(applied.findIndex((f) => f.name === to) + 1)
+  ).reverse();
   const undoable = targets.filter(hasRollback);
   if (undoable.length < targets.length) {
     const missing = targets.filter((t) => !hasRollback(t)).map((m) => m.name);
-    throw new RollbackError(`no rollback for ${missing.join(", ")}: write drizzle/rollback/<name>.sql. Nothing was changed.`, { code: "ROLLBACK_FILE_MISSING" });
+    throw new RollbackError(
+      `no rollback for ${missing.join(", ")}: write drizzle/rollback/<name>.sql. Nothing was changed.`,
+      { code: "ROLLBACK_FILE_MISSING" },
+    );
   }
   return undoable;
 }
@@ -160,7 +180,10 @@ async function countRowsInSavepoint(tx: Transaction, qualified: string, column: 
   await tx.execute(sql.raw("SAVEPOINT sensa_count"));
   try {
     await tx.execute(sql.raw(`ALTER TABLE ${qualified} NO FORCE ROW LEVEL SECURITY`));
-    const [r] = await queryRows(tx, sql.raw(`SELECT count(*) AS n FROM ${qualified}${column ? ` WHERE "${column}" IS NOT NULL` : ""}`));
+    const [r] = await queryRows(
+      tx,
+      sql.raw(`SELECT count(*) AS n FROM ${qualified}${column ? ` WHERE "${column}" IS NOT NULL` : ""}`),
+    );
     return Number(r?.n ?? 0);
   } finally {
     await tx.execute(sql.raw("ROLLBACK TO SAVEPOINT sensa_count"));

@@ -88,7 +88,11 @@ export interface RunResult<Report> {
  * const { steps } = await runPlan(db, files, { plan: (applied) => pendingMigrations(files, applied).map(applyStep) });
  * ```
  */
-export function runPlan<Report = undefined>(db: Database, files: MigrationFile[], options: RunOptions<Report>): Promise<RunResult<Report>> {
+export function runPlan<Report = undefined>(
+  db: Database,
+  files: MigrationFile[],
+  options: RunOptions<Report>,
+): Promise<RunResult<Report>> {
   return withLockedSession(db, async (session) => {
     if (options.createBookkeeping) await ensureBookkeeping(session);
     const applied = await readApplied(session);
@@ -98,7 +102,9 @@ export function runPlan<Report = undefined>(db: Database, files: MigrationFile[]
     if (steps.length > 0) await loadExtensionLibraries(session);
     for (const group of groupSteps(steps, options.dryRun ?? false)) {
       try {
-        const done = group.transactional ? await runInTransaction(session, group.steps, options) : await runAlone(session, group.steps[0]!, options);
+        const done = group.transactional
+          ? await runInTransaction(session, group.steps, options)
+          : await runAlone(session, group.steps[0]!, options);
         result.steps.push(...done.steps);
         result.lockRetries += done.retries;
       } catch (error) {
@@ -123,7 +129,10 @@ interface Done<Report> {
 /** Consecutive transactional steps share a transaction; a non-transactional one is a group alone. */
 function groupSteps(steps: Step[], dryRun: boolean): Group[] {
   const alone = steps.find((s) => !s.transactional);
-  if (dryRun && alone) throw new ConfigurationError(`a dry run cannot include ${alone.migration.name}: a non-transactional migration commits as it runs`);
+  if (dryRun && alone)
+    throw new ConfigurationError(
+      `a dry run cannot include ${alone.migration.name}: a non-transactional migration commits as it runs`,
+    );
   const groups: Group[] = [];
   for (const step of steps) {
     const last = groups.at(-1);
@@ -139,7 +148,11 @@ interface Position {
   statement: string;
 }
 
-async function runInTransaction<Report>(session: Database, steps: Step[], options: RunOptions<Report>): Promise<Done<Report>> {
+async function runInTransaction<Report>(
+  session: Database,
+  steps: Step[],
+  options: RunOptions<Report>,
+): Promise<Done<Report>> {
   const at: Position = { migration: steps[0]!.migration.name, statement: "?" };
   let done: Done<Report>["steps"] = [];
   const attempt = () =>
@@ -160,7 +173,12 @@ async function runInTransaction<Report>(session: Database, steps: Step[], option
 }
 
 /** One step inside the transaction: its checks, its statements, then its bookkeeping. */
-async function runStep<Report>(tx: Transaction, step: Step, options: RunOptions<Report>, at: Position): Promise<Report | undefined> {
+async function runStep<Report>(
+  tx: Transaction,
+  step: Step,
+  options: RunOptions<Report>,
+  at: Position,
+): Promise<Report | undefined> {
   const started = performance.now();
   Object.assign(at, { migration: step.migration.name, statement: `(the checks before ${step.file})` });
   const report = await options.inspect?.(tx, step);
@@ -175,16 +193,22 @@ async function runStep<Report>(tx: Transaction, step: Step, options: RunOptions<
 }
 
 async function runAlone<Report>(session: Database, step: Step, options: RunOptions<Report>): Promise<Done<Report>> {
-  const retries = await applyNonTransactional(session, step.migration, { ...options, appliedVia: options.appliedVia ?? "migrate()" });
+  const retries = await applyNonTransactional(session, step.migration, {
+    ...options,
+    appliedVia: options.appliedVia ?? "migrate()",
+  });
   return { steps: [{ step, report: undefined }], retries };
 }
 
 function stepFailed(step: Step, statement: string, error: unknown): Error {
   if (step.direction === "up") return new MigrationError(step.migration.name, statement, pgMessage(error), error);
-  return new RollbackError(`rollback ${step.file} failed: ${pgMessage(error)}\n  in statement: ${statement.slice(0, 500)}\nNothing was changed.`, {
-    cause: error,
-    code: "ROLLBACK_FAILED",
-  });
+  return new RollbackError(
+    `rollback ${step.file} failed: ${pgMessage(error)}\n  in statement: ${statement.slice(0, 500)}\nNothing was changed.`,
+    {
+      cause: error,
+      code: "ROLLBACK_FAILED",
+    },
+  );
 }
 
 /** Drizzle's bookkeeping, and migrations_log: applying logs through the trigger, undoing here. */

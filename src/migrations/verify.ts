@@ -42,7 +42,10 @@ export async function verify(db: Database, options: VerifyOptions): Promise<Veri
  * MigrationChecksumError if an applied migration's file was edited, and returns the last
  * migration applied.
  */
-export async function verifyAppliedChecksums(db: Database, migrationsFolder?: string): Promise<MigrationFile | undefined> {
+export async function verifyAppliedChecksums(
+  db: Database,
+  migrationsFolder?: string,
+): Promise<MigrationFile | undefined> {
   const files = readMigrations(migrationsFolder);
   const applied = await readApplied(db);
   verifyChecksums(files, applied);

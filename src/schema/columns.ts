@@ -5,7 +5,10 @@ import { EMBEDDING_DIMENSIONS } from "../db/constants.js";
 // Defined with the other facts SQL shares (src/db/constants.ts); exported here for the schema entry.
 export { EMBEDDING_DIMENSIONS };
 
-export const id = () => uuid("id").primaryKey().default(sql`uuid_generate_v4()`);
+export const id = () =>
+  uuid("id")
+    .primaryKey()
+    .default(sql`uuid_generate_v4()`);
 
 /** `updated_at` is kept by the `set_updated_at` trigger (sql/triggers/updated_at.sql), not by the app. */
 export const timestamps = {

@@ -23,8 +23,12 @@ export const migrationsLog = pgTable(
     /** `sensa-db`, `migrate()` or `drizzle-kit`: who ran it. */
     appliedVia: text("applied_via").notNull(),
     /** As PostgreSQL prints the default back, so drizzle-kit push sees no change. */
-    appliedBy: text("applied_by").notNull().default(sql`CURRENT_USER`),
-    appliedAt: timestamp("applied_at", { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
+    appliedBy: text("applied_by")
+      .notNull()
+      .default(sql`CURRENT_USER`),
+    appliedAt: timestamp("applied_at", { withTimezone: true })
+      .notNull()
+      .default(sql`clock_timestamp()`),
     durationMs: integer("duration_ms"),
   },
   (t) => [

@@ -58,7 +58,13 @@ export function inheritedCourseColumn() {
 
 /** The names of the owner policies of a table, in the order ownerPolicies declares them. */
 export function ownerPolicyNames(table: string) {
-  return [`${table}_select_own`, `${table}_insert_own`, `${table}_update_own`, `${table}_delete_own`, `${table}_admin_all`] as const;
+  return [
+    `${table}_select_own`,
+    `${table}_insert_own`,
+    `${table}_update_own`,
+    `${table}_delete_own`,
+    `${table}_admin_all`,
+  ] as const;
 }
 
 /**

@@ -37,7 +37,11 @@ export const userOwnedTables: readonly UserOwnedTable[] = [
   { table: userProfiles, owner: userProfiles.userId },
   { table: courses, owner: courses.userId },
   { table: courseDocuments, owner: courseDocuments.userId, inherit: { from: courses, copies: ["user_id"] } },
-  { table: processedDocuments, owner: processedDocuments.userId, inherit: { from: courseDocuments, copies: ["user_id", "course_id"] } },
+  {
+    table: processedDocuments,
+    owner: processedDocuments.userId,
+    inherit: { from: courseDocuments, copies: ["user_id", "course_id"] },
+  },
   { table: chapters, owner: chapters.userId, inherit: { from: processedDocuments, copies: ["user_id", "course_id"] } },
   { table: keywords, owner: keywords.userId, inherit: { from: chapters, copies: ["user_id", "course_id"] } },
   // From the source keyword; the target must be a keyword of the same owner.

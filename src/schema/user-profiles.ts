@@ -9,17 +9,20 @@ import { users } from "./users.js";
 export const userProfiles = pgTable(
   "user_profiles",
   {
-  id: id(),
-  userId: uuid("user_id")
-    .notNull()
-    .unique("user_profiles_user_id_unique")
-    .references(() => users.id, { onDelete: "cascade" }),
-  learningStyle: learningStyle("learning_style"),
-  preferredComplexity: complexityLevel("preferred_complexity").notNull().default("medium"),
-  interests: text("interests").array().notNull().default(sql`'{}'::text[]`),
-  /** Free-form UI and notification settings; the app owns its shape. */
-  preferences: jsonb("preferences").$type<Record<string, unknown>>().notNull().default({}),
-  ...timestamps,
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .unique("user_profiles_user_id_unique")
+      .references(() => users.id, { onDelete: "cascade" }),
+    learningStyle: learningStyle("learning_style"),
+    preferredComplexity: complexityLevel("preferred_complexity").notNull().default("medium"),
+    interests: text("interests")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Free-form UI and notification settings; the app owns its shape. */
+    preferences: jsonb("preferences").$type<Record<string, unknown>>().notNull().default({}),
+    ...timestamps,
   },
   (t) => [...ownerPolicies(t.userId)],
 );

@@ -71,6 +71,12 @@ export const userAnnotationSchemas = {
 };
 export const userProgressSchemas = {
   select: createSelectSchema(userProgress),
-  insert: createInsertSchema(userProgress, { completionPercentage: percentage.optional(), timeSpentSeconds: seconds.optional() }),
-  update: createUpdateSchema(userProgress, { completionPercentage: percentage.optional(), timeSpentSeconds: seconds.optional() }),
+  insert: createInsertSchema(userProgress, {
+    completionPercentage: percentage.optional(),
+    timeSpentSeconds: seconds.optional(),
+  }),
+  update: createUpdateSchema(userProgress, {
+    completionPercentage: percentage.optional(),
+    timeSpentSeconds: seconds.optional(),
+  }),
 };

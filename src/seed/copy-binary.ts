@@ -77,7 +77,10 @@ export class CopyBinaryWriter {
   // Field writers: each writes the int32 length, then the value.
 
   uuid(value: string): void {
-    const hex = value.length === 36 ? value.slice(0, 8) + value.slice(9, 13) + value.slice(14, 18) + value.slice(19, 23) + value.slice(24) : value;
+    const hex =
+      value.length === 36
+        ? value.slice(0, 8) + value.slice(9, 13) + value.slice(14, 18) + value.slice(19, 23) + value.slice(24)
+        : value;
     if (!/^[0-9a-f]{32}$/i.test(hex)) throw new TypeError(`not a UUID: ${value}`);
     this.ensure(20);
     this.int32(16);
@@ -113,7 +116,12 @@ export class CopyBinaryWriter {
   int8(value: number | bigint): void {
     this.ensure(12);
     this.int32(8);
-    this.view.setBigInt64(this.at, typeof value === "bigint" ? value : BigInt(checkInteger(value, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, "bigint")));
+    this.view.setBigInt64(
+      this.at,
+      typeof value === "bigint"
+        ? value
+        : BigInt(checkInteger(value, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, "bigint")),
+    );
     this.at += 8;
   }
 
@@ -145,7 +153,8 @@ export class CopyBinaryWriter {
     const intPart = whole!.padStart(Math.ceil(whole!.length / 4) * 4, "0");
     const fracPart = fraction.padEnd(Math.ceil(fraction.length / 4) * 4, "0");
     const digits: number[] = [];
-    for (let i = 0; i < intPart.length + fracPart.length; i += 4) digits.push(Number((intPart + fracPart).slice(i, i + 4)));
+    for (let i = 0; i < intPart.length + fracPart.length; i += 4)
+      digits.push(Number((intPart + fracPart).slice(i, i + 4)));
     let weight = intPart.length / 4 - 1;
     while (digits.length && digits[0] === 0) {
       digits.shift();

@@ -62,11 +62,14 @@ function encoderFor(column: PgColumn, table: string): FieldEncoder {
       return encoders.vector;
     case "PgTimestamp":
     case "PgTimestampString":
-      if (column.getSQLType() === "timestamp with time zone") return (w, v) => w.timestamptz(v instanceof Date ? v : new Date(String(v)));
+      if (column.getSQLType() === "timestamp with time zone")
+        return (w, v) => w.timestamptz(v instanceof Date ? v : new Date(String(v)));
       break;
     case "PgArray":
       if (column.getSQLType() === "text[]") return encoders.textArray;
       break;
   }
-  throw new TypeError(`no binary COPY encoder for ${table}.${column.name} (${column.getSQLType()}): add one to src/seed/copy-binary.ts`);
+  throw new TypeError(
+    `no binary COPY encoder for ${table}.${column.name} (${column.getSQLType()}): add one to src/seed/copy-binary.ts`,
+  );
 }

@@ -39,7 +39,11 @@ export class CopyLoader implements Loader {
         this.pending.set(name, p);
       }
       const before = p.writer.length;
-      for (const row of rows) p.writer.row(p.shape.keys.map((k) => row[k]), p.shape.encoders);
+      for (const row of rows)
+        p.writer.row(
+          p.shape.keys.map((k) => row[k]),
+          p.shape.encoders,
+        );
       p.rows += rows.length;
       this.bytes += p.writer.length - before;
       if (p.writer.length >= PART_BYTES) p.parts.push(p.writer.take());
@@ -57,7 +61,12 @@ export class CopyLoader implements Loader {
       const times: TableTimes = {};
       for (const { name, p } of batches) {
         const started = performance.now();
-        await this.session.copy(p.shape.statement, [COPY_BINARY_HEADER, ...p.parts, p.writer.take(), COPY_BINARY_TRAILER]);
+        await this.session.copy(p.shape.statement, [
+          COPY_BINARY_HEADER,
+          ...p.parts,
+          p.writer.take(),
+          COPY_BINARY_TRAILER,
+        ]);
         times[name] = { rows: p.rows, seconds: (performance.now() - started) / 1000 };
       }
       return times;

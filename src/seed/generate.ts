@@ -55,12 +55,31 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
   const centres = subjectCentres(random);
   for (let u = 0; u < plan.users; u++) {
     const batch: UserBatch = {
-      users: [], user_profiles: [], courses: [], course_documents: [], processed_documents: [],
-      chapters: [], keywords: [], relationships: [], user_annotations: [], user_progress: [],
+      users: [],
+      user_profiles: [],
+      courses: [],
+      course_documents: [],
+      processed_documents: [],
+      chapters: [],
+      keywords: [],
+      relationships: [],
+      user_annotations: [],
+      user_progress: [],
     };
     const userId = random.uuid();
-    batch.users.push({ id: userId, cognitoSub: `seed-${plan.seed}-${u}`, email: `learner${u}.seed${plan.seed}@example.com`, displayName: `Learner ${u + 1}`, role: u % 50 === 49 ? "moderator" : "user" });
-    batch.user_profiles.push({ userId, learningStyle: random.pick(["visual", "auditory", "kinesthetic", "reading"] as const), preferredComplexity: random.pick(["low", "medium", "high"] as const), interests: [random.pick(SUBJECTS).name] });
+    batch.users.push({
+      id: userId,
+      cognitoSub: `seed-${plan.seed}-${u}`,
+      email: `learner${u}.seed${plan.seed}@example.com`,
+      displayName: `Learner ${u + 1}`,
+      role: u % 50 === 49 ? "moderator" : "user",
+    });
+    batch.user_profiles.push({
+      userId,
+      learningStyle: random.pick(["visual", "auditory", "kinesthetic", "reading"] as const),
+      preferredComplexity: random.pick(["low", "medium", "high"] as const),
+      interests: [random.pick(SUBJECTS).name],
+    });
     const processedIds: string[] = [];
     const chapterIds: string[] = [];
     for (let c = 0; c < plan.coursesPerUser; c++) {
@@ -68,7 +87,13 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
       const subject = SUBJECTS[s]!;
       const courseId = random.uuid();
       const courseCentre = random.around(centres[s]!, COURSE_SIGMA);
-      batch.courses.push({ id: courseId, userId, title: random.pick(COURSE_TITLES).replace("{s}", subject.name), description: `A course on ${subject.name.toLowerCase()}: ${subject.terms.slice(0, 3).join(", ")} and more.`, subject: subject.name });
+      batch.courses.push({
+        id: courseId,
+        userId,
+        title: random.pick(COURSE_TITLES).replace("{s}", subject.name),
+        description: `A course on ${subject.name.toLowerCase()}: ${subject.terms.slice(0, 3).join(", ")} and more.`,
+        subject: subject.name,
+      });
       for (let d = 0; d < plan.documentsPerCourse; d++) {
         const documentId = random.uuid();
         const processedId = random.uuid();
@@ -77,13 +102,39 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
         // Most uploads are processed; a few are waiting, in progress, or failed.
         const roll = random.next();
         const status = roll < 0.85 ? "completed" : roll < 0.9 ? "processing" : roll < 0.95 ? "pending" : "failed";
-        batch.course_documents.push({ id: documentId, courseId, userId, fileName: `${subject.name} ${kind} ${d + 1}.pdf`.replace(/ /g, "_"), s3Key: `seed/${plan.seed}/${documentId}.pdf`, mimeType: "application/pdf", fileSizeBytes: random.int(20_000, 5_000_000), processingStatus: status, processingError: status === "failed" ? "Text extraction failed: the PDF is scanned without OCR" : null });
-        batch.processed_documents.push({ id: processedId, documentId, title: `${subject.name} ${kind} ${d + 1}`, summary: `Covers ${random.pick(subject.terms)} and ${random.pick(subject.terms)}.`, complexityLevel: random.pick(["low", "medium", "high"] as const), embedding: round(docEmbedding), embeddingModel: "seed-768", conceptMap: { nodes: [], edges: [] } });
+        batch.course_documents.push({
+          id: documentId,
+          courseId,
+          userId,
+          fileName: `${subject.name} ${kind} ${d + 1}.pdf`.replace(/ /g, "_"),
+          s3Key: `seed/${plan.seed}/${documentId}.pdf`,
+          mimeType: "application/pdf",
+          fileSizeBytes: random.int(20_000, 5_000_000),
+          processingStatus: status,
+          processingError: status === "failed" ? "Text extraction failed: the PDF is scanned without OCR" : null,
+        });
+        batch.processed_documents.push({
+          id: processedId,
+          documentId,
+          title: `${subject.name} ${kind} ${d + 1}`,
+          summary: `Covers ${random.pick(subject.terms)} and ${random.pick(subject.terms)}.`,
+          complexityLevel: random.pick(["low", "medium", "high"] as const),
+          embedding: round(docEmbedding),
+          embeddingModel: "seed-768",
+          conceptMap: { nodes: [], edges: [] },
+        });
         processedIds.push(processedId);
         for (let ch = 0; ch < plan.chaptersPerDocument; ch++) {
           const chapterId = random.uuid();
           chapterIds.push(chapterId);
-          batch.chapters.push({ id: chapterId, processedDocumentId: processedId, chapterNumber: ch + 1, title: `${ch + 1}. ${capitalise(random.pick(subject.terms))}`, summary: `An introduction to ${random.pick(subject.terms)}.`, embedding: plan.embedChapters ? round(random.around(docEmbedding, CHAPTER_SIGMA)) : null });
+          batch.chapters.push({
+            id: chapterId,
+            processedDocumentId: processedId,
+            chapterNumber: ch + 1,
+            title: `${ch + 1}. ${capitalise(random.pick(subject.terms))}`,
+            summary: `An introduction to ${random.pick(subject.terms)}.`,
+            embedding: plan.embedChapters ? round(random.around(docEmbedding, CHAPTER_SIGMA)) : null,
+          });
           const keywordIds: string[] = [];
           const start = random.int(0, subject.terms.length - 1);
           for (let k = 0; k < plan.keywordsPerChapter; k++) {
@@ -91,11 +142,23 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
             const term = k < subject.terms.length ? base : `${base} (${Math.floor(k / subject.terms.length) + 1})`;
             const keywordId = random.uuid();
             keywordIds.push(keywordId);
-            batch.keywords.push({ id: keywordId, chapterId, term, definition: `${capitalise(term)}: a key idea of ${subject.name.toLowerCase()}.`, importance: Math.round(random.next() * 100) / 100, embedding: plan.embedKeywords ? round(random.around(centres[s]!, KEYWORD_SIGMA)) : null });
+            batch.keywords.push({
+              id: keywordId,
+              chapterId,
+              term,
+              definition: `${capitalise(term)}: a key idea of ${subject.name.toLowerCase()}.`,
+              importance: Math.round(random.next() * 100) / 100,
+              embedding: plan.embedKeywords ? round(random.around(centres[s]!, KEYWORD_SIGMA)) : null,
+            });
           }
           const edges = Math.min(plan.relationshipsPerChapter, Math.max(0, keywordIds.length - 1));
           for (let r = 0; r < edges; r++) {
-            batch.relationships.push({ sourceKeywordId: keywordIds[r]!, targetKeywordId: keywordIds[r + 1]!, relationshipType: random.pick(RELATIONSHIP_TYPES), strength: Math.round(random.next() * 100) / 100 });
+            batch.relationships.push({
+              sourceKeywordId: keywordIds[r]!,
+              targetKeywordId: keywordIds[r + 1]!,
+              relationshipType: random.pick(RELATIONSHIP_TYPES),
+              strength: Math.round(random.next() * 100) / 100,
+            });
           }
         }
       }
@@ -103,10 +166,26 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
     const withProgress = Math.round(chapterIds.length * plan.progress);
     for (const chapterId of chapterIds.slice(0, withProgress)) {
       const completion = random.next() < 0.4 ? 100 : random.int(0, 99);
-      batch.user_progress.push({ userId, chapterId, completionPercentage: completion, timeSpentSeconds: random.int(60, 3600) });
+      batch.user_progress.push({
+        userId,
+        chapterId,
+        completionPercentage: completion,
+        timeSpentSeconds: random.int(60, 3600),
+      });
     }
     for (let a = 0; a < plan.annotationsPerUser; a++) {
-      batch.user_annotations.push({ userId, processedDocumentId: random.pick(processedIds), feedbackType: random.pick(["concept_map", "processing", "general", "analogy"] as const), rating: random.int(1, 5), comment: random.pick(["Clear and helpful.", "The concept map misses a link.", "Analogy did not land for me.", "Processing took long."]) });
+      batch.user_annotations.push({
+        userId,
+        processedDocumentId: random.pick(processedIds),
+        feedbackType: random.pick(["concept_map", "processing", "general", "analogy"] as const),
+        rating: random.int(1, 5),
+        comment: random.pick([
+          "Clear and helpful.",
+          "The concept map misses a link.",
+          "Analogy did not land for me.",
+          "Processing took long.",
+        ]),
+      });
     }
     yield batch;
   }

@@ -4,7 +4,13 @@ import { isEmbedded, type Database } from "../connection.js";
 import { ConnectionLostError, toDatabaseError } from "../db/database-errors.js";
 import { CopyLoader } from "./copy-loader.js";
 import { generateUsers } from "./generate.js";
-import { dropVectorIndexes, embeddingCounts, rebuildVectorIndexes, vectorIndexes, type IndexBuildSettings } from "./indexes.js";
+import {
+  dropVectorIndexes,
+  embeddingCounts,
+  rebuildVectorIndexes,
+  vectorIndexes,
+  type IndexBuildSettings,
+} from "./indexes.js";
 import { InsertLoader } from "./insert-loader.js";
 import { LOAD_ORDER, type Loader, type TableName } from "./load.js";
 import { expectedRows, planSeed, type SeedOptions } from "./plan.js";
@@ -66,11 +72,16 @@ const FLUSH_BYTES = 64 * 1024 * 1024;
  * console.log(`${load.rowsPerSecond} rows/s, HNSW ${index?.secondsPer100k} s per 100k`);
  * ```
  */
-export async function seed(db: Database, options: SeedOptions = {}, onProgress?: (done: number, total: number) => void): Promise<SeedResult> {
+export async function seed(
+  db: Database,
+  options: SeedOptions = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<SeedResult> {
   const plan = planSeed(options);
   const rows = expectedRows(plan);
   const totalRows = Object.values(rows).reduce((a, b) => a + b, 0);
-  const embeddings = rows.processed_documents + (plan.embedChapters ? rows.chapters : 0) + (plan.embedKeywords ? rows.keywords : 0);
+  const embeddings =
+    rows.processed_documents + (plan.embedChapters ? rows.chapters : 0) + (plan.embedKeywords ? rows.keywords : 0);
   const started = performance.now();
   const phase = { now: "opening the transaction" };
   try {
@@ -89,7 +100,10 @@ export async function seed(db: Database, options: SeedOptions = {}, onProgress?:
 
       const loadStarted = performance.now();
       const loader: Loader = copy ? new CopyLoader({ ...s, copy }) : new InsertLoader(s);
-      const tables = Object.fromEntries(LOAD_ORDER.map(([name]) => [name, { rows: 0, seconds: 0 }])) as Record<TableName, { rows: number; seconds: number }>;
+      const tables = Object.fromEntries(LOAD_ORDER.map(([name]) => [name, { rows: 0, seconds: 0 }])) as Record<
+        TableName,
+        { rows: number; seconds: number }
+      >;
       const userIds: string[] = [];
       let done = 0;
       const flush = () => {
@@ -127,7 +141,12 @@ export async function seed(db: Database, options: SeedOptions = {}, onProgress?:
       const counts = await embeddingCounts(s, indexes);
       await restore();
       phase.now = "the HNSW index build";
-      const { built, settings } = await rebuildVectorIndexes(s, indexes, isEmbedded(db) ? "embedded" : "server", counts);
+      const { built, settings } = await rebuildVectorIndexes(
+        s,
+        indexes,
+        isEmbedded(db) ? "embedded" : "server",
+        counts,
+      );
       phase.now = "the commit";
       return { tables, userIds, loadSeconds, built, settings, loader: copy ? ("copy" as const) : ("insert" as const) };
     });
@@ -144,11 +163,19 @@ export async function seed(db: Database, options: SeedOptions = {}, onProgress?:
       loader: result.loader,
       load: { seconds: result.loadSeconds, rowsPerSecond: totalRows / result.loadSeconds },
       tables: Object.fromEntries(
-        Object.entries(result.tables).map(([name, t]) => [name, { ...t, rowsPerSecond: t.seconds > 0 ? t.rows / t.seconds : 0 }]),
+        Object.entries(result.tables).map(([name, t]) => [
+          name,
+          { ...t, rowsPerSecond: t.seconds > 0 ? t.rows / t.seconds : 0 },
+        ]),
       ) as SeedResult["tables"],
       indexSeconds,
       index: result.built.length
-        ? { settings: result.settings, embeddings: indexed, secondsPer100k: indexed ? indexSeconds / (indexed / 100_000) : 0, indexes: result.built }
+        ? {
+            settings: result.settings,
+            embeddings: indexed,
+            secondsPer100k: indexed ? indexSeconds / (indexed / 100_000) : 0,
+            indexes: result.built,
+          }
         : null,
       userIds: result.userIds,
     };
@@ -165,14 +192,20 @@ function seedError(error: unknown, phase: string): unknown {
     phase === "the commit"
       ? "the commit may or may not have taken effect: check the row counts"
       : "the seed's transaction did not commit, so the server rolled it back: no row of it was written and the HNSW indexes are as they were";
-  return new ConnectionLostError(`seed: the connection was lost during ${phase} (${typed.message}); ${outcome}`, typed.sqlState, error);
+  return new ConnectionLostError(
+    `seed: the connection was lost during ${phase} (${typed.message}); ${outcome}`,
+    typed.sqlState,
+    error,
+  );
 }
 
 const SEEDED_TABLES = LOAD_ORDER.map(([, table]) => getTableConfig(table).name);
 
 /** Whether the session's role owns (is a member of the owner of) every seeded table. */
 async function ownsTables(s: SeedSession): Promise<boolean> {
-  const [row] = await s.run(sql`SELECT bool_and(pg_has_role(current_user, relowner, 'USAGE')) AS owner FROM pg_class WHERE oid = ANY(${`{${SEEDED_TABLES.join(",")}}`}::regclass[])`);
+  const [row] = await s.run(
+    sql`SELECT bool_and(pg_has_role(current_user, relowner, 'USAGE')) AS owner FROM pg_class WHERE oid = ANY(${`{${SEEDED_TABLES.join(",")}}`}::regclass[])`,
+  );
   return row?.owner === true;
 }
 
@@ -184,7 +217,11 @@ async function ownsTables(s: SeedSession): Promise<boolean> {
  * that never commits rolls it back with everything else. Returns the step that puts it back.
  */
 async function liftForcedRowSecurity(s: SeedSession): Promise<() => Promise<void>> {
-  const forced = (await s.run(sql`SELECT relname FROM pg_class WHERE oid = ANY(${`{${SEEDED_TABLES.join(",")}}`}::regclass[]) AND relforcerowsecurity`)).map((r) => String(r.relname));
+  const forced = (
+    await s.run(
+      sql`SELECT relname FROM pg_class WHERE oid = ANY(${`{${SEEDED_TABLES.join(",")}}`}::regclass[]) AND relforcerowsecurity`,
+    )
+  ).map((r) => String(r.relname));
   for (const table of forced) await s.run(`ALTER TABLE "${table}" NO FORCE ROW LEVEL SECURITY`);
   return async () => {
     for (const table of forced) await s.run(`ALTER TABLE "${table}" FORCE ROW LEVEL SECURITY`);

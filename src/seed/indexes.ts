@@ -55,7 +55,12 @@ export async function vectorIndexes(s: SeedSession): Promise<VectorIndex[]> {
     JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
     WHERE am.amname = 'hnsw' AND t.relnamespace = 'public'::regnamespace
     ORDER BY c.relname`);
-  return rows.map((r) => ({ name: String(r.name), table: String(r.table), column: String(r.column), definition: String(r.definition) }));
+  return rows.map((r) => ({
+    name: String(r.name),
+    table: String(r.table),
+    column: String(r.column),
+    definition: String(r.definition),
+  }));
 }
 
 /**
@@ -72,7 +77,10 @@ export async function dropVectorIndexes(s: SeedSession, indexes: readonly Vector
  * How many rows each index will hold. Counted while row-level security is lifted (or acting as
  * admin_role): the owner under FORCE would see none of the rows.
  */
-export async function embeddingCounts(s: SeedSession, indexes: readonly VectorIndex[]): Promise<Map<string, { embeddings: number; dimensions: number }>> {
+export async function embeddingCounts(
+  s: SeedSession,
+  indexes: readonly VectorIndex[],
+): Promise<Map<string, { embeddings: number; dimensions: number }>> {
   const counts = new Map<string, { embeddings: number; dimensions: number }>();
   for (const i of indexes) {
     const [row] = await s.run(
@@ -93,7 +101,10 @@ export async function rebuildVectorIndexes(
   indexes: readonly VectorIndex[],
   target: "server" | "embedded",
   counts: ReadonlyMap<string, { embeddings: number; dimensions: number }>,
-): Promise<{ built: Array<{ name: string; seconds: number; embeddings: number; maintenanceWorkMem: string }>; settings: IndexBuildSettings }> {
+): Promise<{
+  built: Array<{ name: string; seconds: number; embeddings: number; maintenanceWorkMem: string }>;
+  settings: IndexBuildSettings;
+}> {
   const parallelWorkers = INDEX_BUILD_SETTINGS[target].parallelWorkers;
   const built = [];
   let largest = 0;
@@ -105,7 +116,12 @@ export async function rebuildVectorIndexes(
     await s.run(`SET LOCAL maintenance_work_mem = '${mb}MB'`);
     const started = performance.now();
     await s.run(i.definition);
-    built.push({ name: i.name, seconds: (performance.now() - started) / 1000, embeddings, maintenanceWorkMem: `${mb}MB` });
+    built.push({
+      name: i.name,
+      seconds: (performance.now() - started) / 1000,
+      embeddings,
+      maintenanceWorkMem: `${mb}MB`,
+    });
   }
   return { built, settings: { maintenanceWorkMem: `${largest}MB`, parallelWorkers } };
 }

@@ -47,7 +47,8 @@ export class InsertLoader implements Loader {
         const rows = pending.get(name);
         if (!rows) continue;
         const started = performance.now();
-        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await this.session.run(unnestInsert(table, rows.slice(i, i + ROWS_PER_INSERT)));
+        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
+          await this.session.run(unnestInsert(table, rows.slice(i, i + ROWS_PER_INSERT)));
         times[name] = { rows: rows.length, seconds: (performance.now() - started) / 1000 };
       }
       return times;
@@ -75,9 +76,15 @@ function unnestInsert(table: PgTable, rows: Array<Record<string, unknown>>): SQL
     });
     return { name: column.name, alias: `c${i}`, type, literal: arrayLiteral(values) };
   });
-  const names = sql.join(columns.map((c) => sql.identifier(c.name)), sql`, `);
+  const names = sql.join(
+    columns.map((c) => sql.identifier(c.name)),
+    sql`, `,
+  );
   const selected = sql.raw(columns.map((c) => `${c.alias}::${c.type}`).join(", "));
-  const arrays = sql.join(columns.map((c) => sql`${c.literal}::text[]`), sql`, `);
+  const arrays = sql.join(
+    columns.map((c) => sql`${c.literal}::text[]`),
+    sql`, `,
+  );
   const aliases = sql.raw(columns.map((c) => c.alias).join(", "));
   return sql`INSERT INTO ${sql.identifier(config.name)} (${names}) SELECT ${selected} FROM unnest(${arrays}) AS u(${aliases})`;
 }

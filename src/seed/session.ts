@@ -26,7 +26,8 @@ const dialect = new PgDialect();
  * PostgreSQL rolls back whatever a vanished client left open), on PGlite through Drizzle's.
  */
 export async function inSeedTransaction<T>(db: Database, fn: (session: SeedSession) => Promise<T>): Promise<T> {
-  if (isEmbedded(db)) return db.transaction((tx) => fn({ run: (q) => queryRows(tx, typeof q === "string" ? sql.raw(q) : q) }));
+  if (isEmbedded(db))
+    return db.transaction((tx) => fn({ run: (q) => queryRows(tx, typeof q === "string" ? sql.raw(q) : q) }));
   const client = await (db.$client as pg.Pool).connect();
   let failure: unknown;
   try {

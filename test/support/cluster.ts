@@ -22,9 +22,11 @@ export interface TestCluster {
 
 /** Why a test cluster cannot run here, or undefined when it can. */
 export function clusterUnavailable(): string | undefined {
-  if (!inject("testServer")) return "needs a PostgreSQL server run (TEST_DATABASE_URL): the embedded run has no server to start";
+  if (!inject("testServer"))
+    return "needs a PostgreSQL server run (TEST_DATABASE_URL): the embedded run has no server to start";
   if (process.getuid?.() !== 0) return "starting a second PostgreSQL cluster needs root (pg_createcluster)";
-  if (!existsSync("/usr/bin/pg_createcluster") || !existsSync("/usr/lib/postgresql/15/bin/postgres")) return "needs Debian's PostgreSQL 15 (pg_createcluster)";
+  if (!existsSync("/usr/bin/pg_createcluster") || !existsSync("/usr/lib/postgresql/15/bin/postgres"))
+    return "needs Debian's PostgreSQL 15 (pg_createcluster)";
   return undefined;
 }
 
@@ -61,7 +63,9 @@ export async function startTestCluster(name: string, port: number): Promise<Test
 
 function acquireLock(file: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn("flock", ["-x", file, "-c", "echo locked; exec cat >/dev/null"], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn("flock", ["-x", file, "-c", "echo locked; exec cat >/dev/null"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     child.stdout.once("data", () => resolve(child));
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`flock exited ${code}`)));

@@ -7,7 +7,16 @@ import { embeddedExtensions, wrapPglite } from "../../src/embedded.js";
 import { migrate } from "../../src/migrations/migrate.js";
 import { handOverToOwner } from "../../src/testing.js";
 import { throughPooler } from "./replica.js";
-import { APP_LOGIN, createOwnedDatabase, dropDatabase, OWNER, RUN_PREFIX, TEMPLATE, urlFor, withClient } from "./server.js";
+import {
+  APP_LOGIN,
+  createOwnedDatabase,
+  dropDatabase,
+  OWNER,
+  RUN_PREFIX,
+  TEMPLATE,
+  urlFor,
+  withClient,
+} from "./server.js";
 
 export interface TestDatabase {
   db: Database;

@@ -38,7 +38,13 @@ export async function createUser(db: Database, role: "user" | "moderator" | "adm
   return withAdmin(db, async (tx) => {
     const [user] = await tx
       .insert(users)
-      .values({ id, cognitoSub: `cognito-${id}`, email: `${id.slice(0, 8)}@example.com`, displayName: `User ${id.slice(0, 4)}`, role })
+      .values({
+        id,
+        cognitoSub: `cognito-${id}`,
+        email: `${id.slice(0, 8)}@example.com`,
+        displayName: `User ${id.slice(0, 4)}`,
+        role,
+      })
       .returning();
     return user!;
   });
@@ -57,7 +63,12 @@ export async function createCourseTree(
       .returning();
     const [document] = await tx
       .insert(courseDocuments)
-      .values({ courseId: course!.id, fileName: "cells.pdf", s3Key: `uploads/${randomUUID()}.pdf`, mimeType: "application/pdf" })
+      .values({
+        courseId: course!.id,
+        fileName: "cells.pdf",
+        s3Key: `uploads/${randomUUID()}.pdf`,
+        mimeType: "application/pdf",
+      })
       .returning();
     const [processed] = await tx
       .insert(processedDocuments)
@@ -67,13 +78,23 @@ export async function createCourseTree(
     for (let n = 1; n <= (options.chapterCount ?? 2); n++) {
       const [chapter] = await tx
         .insert(chapters)
-        .values({ processedDocumentId: processed!.id, chapterNumber: n, title: `Chapter ${n}`, embedding: embeddingAlong(n) })
+        .values({
+          processedDocumentId: processed!.id,
+          chapterNumber: n,
+          title: `Chapter ${n}`,
+          embedding: embeddingAlong(n),
+        })
         .returning();
       chapterRows.push(chapter!);
     }
     const [keyword] = await tx
       .insert(keywords)
-      .values({ chapterId: chapterRows[0]!.id, term: "mitochondria", definition: "The powerhouse of the cell", embedding: embeddingAlong(10) })
+      .values({
+        chapterId: chapterRows[0]!.id,
+        term: "mitochondria",
+        definition: "The powerhouse of the cell",
+        embedding: embeddingAlong(10),
+      })
       .returning();
     return { course: course!, document: document!, processed: processed!, chapters: chapterRows, keyword: keyword! };
   });

@@ -2,7 +2,15 @@ import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { closeDb, createDb } from "../../src/connection.js";
 import { migrate } from "../../src/migrations/migrate.js";
-import { createOwnedDatabase, dropDatabase, dropStaleDatabases, ensureAppLogin, ensureOwnerRole, TEMPLATE, type ServerTarget } from "./server.js";
+import {
+  createOwnedDatabase,
+  dropDatabase,
+  dropStaleDatabases,
+  ensureAppLogin,
+  ensureOwnerRole,
+  TEMPLATE,
+  type ServerTarget,
+} from "./server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -30,8 +30,10 @@ export function replicaAndPoolerUnavailable(): string | undefined {
     return "the standby streams from the local primary on 127.0.0.1:5432; TEST_DATABASE_URL points elsewhere";
   }
   if (process.getuid?.() !== 0) return "starting a hot standby and pgbouncer needs root (pg_createcluster, runuser)";
-  if (!existsSync("/usr/bin/pg_createcluster") || !existsSync("/usr/lib/postgresql/15/bin/pg_basebackup")) return "needs Debian's PostgreSQL 15 (pg_createcluster, pg_basebackup)";
-  if (!existsSync("/usr/sbin/pgbouncer")) return "needs Debian's pgbouncer (apt-get install pgbouncer; .ci/run installs it)";
+  if (!existsSync("/usr/bin/pg_createcluster") || !existsSync("/usr/lib/postgresql/15/bin/pg_basebackup"))
+    return "needs Debian's PostgreSQL 15 (pg_createcluster, pg_basebackup)";
+  if (!existsSync("/usr/sbin/pgbouncer"))
+    return "needs Debian's pgbouncer (apt-get install pgbouncer; .ci/run installs it)";
   return undefined;
 }
 
@@ -63,7 +65,9 @@ export async function useReplicaAndPooler(): Promise<ReplicaAndPooler> {
 
 function sharedLock(): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn("flock", ["-s", USERS_LOCK, "-c", "echo locked; exec cat >/dev/null"], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn("flock", ["-s", USERS_LOCK, "-c", "echo locked; exec cat >/dev/null"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     child.stdout.once("data", () => resolve(child));
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`flock exited ${code}`)));

@@ -18,7 +18,9 @@ export const EXTENSIONS = CORE_EXTENSIONS.map(quoteIdentifier);
 /** Databases left by test runs whose process is gone (killed, or crashed before teardown). */
 export async function dropStaleDatabases(adminUrl: string): Promise<void> {
   await withClient(adminUrl, async (c) => {
-    const { rows } = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'sensa\\_test\\_%'");
+    const { rows } = await c.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE 'sensa\\_test\\_%'",
+    );
     for (const { datname } of rows) {
       const pid = Number(/^sensa_test_(\d+)_/.exec(datname)?.[1]);
       if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
@@ -56,7 +58,9 @@ export function urlFor(base: string, database: string, user?: string): string {
 
 /** A lone client, resolved and configured (TLS included) exactly as createDb and sensa-db would. */
 export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(connectionConfig(resolveTarget({ url, env: process.env })!, { applicationName: "sensa test harness" }));
+  const client = new pg.Client(
+    connectionConfig(resolveTarget({ url, env: process.env })!, { applicationName: "sensa test harness" }),
+  );
   await client.connect();
   try {
     return await fn(client);

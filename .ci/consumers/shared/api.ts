@@ -46,14 +46,25 @@ export async function everything(db: Database, reference: Database, userId: stri
   const v: VerifyResult = await verify(db, { reference });
   const last = await verifyAppliedChecksums(db);
   const seeded: SeedResult = await seed(db, { users: 1, seed: 7 });
-  const login: { user: string; created: boolean } = await ensureAppLogin(db, { user: "svc", password: "a-long-password-123" });
+  const login: { user: string; created: boolean } = await ensureAppLogin(db, {
+    user: "svc",
+    password: "a-long-password-123",
+  });
   const draft: NewCourse = courseSchemas.insert.parse({ userId, title: "Biology" });
   const mine: Course[] = await withUserContext(db, userId, (tx) => tx.insert(courses).values(draft).returning());
   const all = await withAdmin(db, (tx) => tx.select({ id: users.id }).from(users));
   console.log(m.applied, r.steps, s, v.clean, last?.name, seeded.totalRows, login.user, mine, all);
   const user = await findOrCreateUser(db, { cognitoSub: "sub-1", email: "ana@example.com", displayName: "Ana" });
   console.log(user);
-  for (const E of [SensaDbError, ValidationError, ConfigurationError, MigrationError, MigrationChecksumError, RollbackError, PermissionDeniedError]) {
+  for (const E of [
+    SensaDbError,
+    ValidationError,
+    ConfigurationError,
+    MigrationError,
+    MigrationChecksumError,
+    RollbackError,
+    PermissionDeniedError,
+  ]) {
     console.log(E.name);
   }
   await closeDb(db);

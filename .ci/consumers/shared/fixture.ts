@@ -64,19 +64,34 @@ export interface SnippetResults {
 
 /** What the README says of each line, checked; then both databases closed. */
 export async function check(r: SnippetResults): Promise<void> {
-  expect(r.mine.length > 0 && r.mine.every((c) => c.userId === r.userId), `withUserContext: ${r.mine.length} courses, all the user's own`);
-  expect(r.everyone.some((c) => c.userId !== r.userId), `withAdmin: ${r.everyone.length} courses, other users' too`);
+  expect(
+    r.mine.length > 0 && r.mine.every((c) => c.userId === r.userId),
+    `withUserContext: ${r.mine.length} courses, all the user's own`,
+  );
+  expect(
+    r.everyone.some((c) => c.userId !== r.userId),
+    `withAdmin: ${r.everyone.length} courses, other users' too`,
+  );
   expect(
     r.similar.length > 0 && r.similar[0]!.similarity > 0.999 && r.similar.every((d) => d.similarity >= 0.7),
     `findSimilarDocuments: ${r.similar.length} documents, the user's own first (similarity ${r.similar[0]?.similarity.toFixed(3)}), all >= 0.7`,
   );
   const ownCourses = new Set(r.mine.map((c) => c.id));
-  expect(r.similar.every((d) => ownCourses.has(d.courseId)), "findSimilarDocuments: only the user's documents (RLS)");
-  expect(r.terms.some((t) => t.term === "mitochondria"), `searchKeywords "mitocondria": finds ${r.terms.map((t) => t.term).join(", ")}`);
+  expect(
+    r.similar.every((d) => ownCourses.has(d.courseId)),
+    "findSimilarDocuments: only the user's documents (RLS)",
+  );
+  expect(
+    r.terms.some((t) => t.term === "mitochondria"),
+    `searchKeywords "mitocondria": finds ${r.terms.map((t) => t.term).join(", ")}`,
+  );
   if (r.db !== r.ops) {
     // On a server the snippet's db is the app login: a member of sensa_app only.
     const refused = await withAdmin(r.db, async () => "allowed").catch((e: unknown) => e);
-    expect(refused instanceof PermissionDeniedError && refused.sqlState === "42501", `the app login cannot act as admin_role (${String(refused)})`);
+    expect(
+      refused instanceof PermissionDeniedError && refused.sqlState === "42501",
+      `the app login cannot act as admin_role (${String(refused)})`,
+    );
   }
   for (const db of new Set([r.db, r.ops])) await closeDb(db);
 }

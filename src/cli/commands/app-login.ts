@@ -15,8 +15,16 @@ the infra's migration task does.
   --iam   also grant rds_iam (Amazon RDS), for IAM token sign-in; APP_DB_PASSWORD may be omitted`,
   options: { iam: { type: "boolean", default: false } },
   async handler(ctx, { iam }) {
-    const result = await ensureAppLogin(ctx.db, { user: ctx.io.env.APP_DB_USER, password: ctx.io.env.APP_DB_PASSWORD, iam });
-    print(ctx, { ok: true, ...result }, `${result.created ? "created" : "updated"} login ${result.user}, a member of sensa_app`);
+    const result = await ensureAppLogin(ctx.db, {
+      user: ctx.io.env.APP_DB_USER,
+      password: ctx.io.env.APP_DB_PASSWORD,
+      iam,
+    });
+    print(
+      ctx,
+      { ok: true, ...result },
+      `${result.created ? "created" : "updated"} login ${result.user}, a member of sensa_app`,
+    );
     return 0;
   },
 });

@@ -38,7 +38,9 @@ export const inspectCommand = defineCommand({
     const name = ctx.positionals[0] ?? options.report;
     const spec = name === undefined ? undefined : REPORTS[name];
     if (!spec) {
-      ctx.io.stderr(`${name === undefined ? "sensa-db inspect: which report?" : `sensa-db inspect: unknown report "${name}"`}\n\n${usage}`);
+      ctx.io.stderr(
+        `${name === undefined ? "sensa-db inspect: which report?" : `sensa-db inspect: unknown report "${name}"`}\n\n${usage}`,
+      );
       return 2;
     }
     const out = await spec.run(ctx.db, { limit: numberArg(options, "limit"), values: options, json: ctx.json });

@@ -15,16 +15,24 @@ duration. Exit code 1 if a step failed (the others still ran).
   options: { full: { type: "boolean", default: false }, yes: { type: "boolean", default: false } },
   async handler(ctx, { full, yes }) {
     if (full) {
-      ctx.io.stderr("warning: VACUUM FULL holds an ACCESS EXCLUSIVE lock on each table while it rewrites it: the app can neither read nor write that table meanwhile.");
+      ctx.io.stderr(
+        "warning: VACUUM FULL holds an ACCESS EXCLUSIVE lock on each table while it rewrites it: the app can neither read nor write that table meanwhile.",
+      );
       if (!yes) {
         ctx.io.stderr("refusing without --yes");
-        if (ctx.json) ctx.io.stdout(JSON.stringify({ ok: false, error: { code: "NOT_CONFIRMED", message: "--full needs --yes" } }));
+        if (ctx.json)
+          ctx.io.stdout(JSON.stringify({ ok: false, error: { code: "NOT_CONFIRMED", message: "--full needs --yes" } }));
         return 1;
       }
     }
     const result = await maintain(ctx.db, { full, onLog: ctx.json ? undefined : (line) => ctx.io.stdout(line) });
     if (ctx.json) ctx.io.stdout(JSON.stringify(result, null, 2));
-    else ctx.io.stdout(result.ok ? `done: ${result.steps.length} step(s)` : `${result.steps.filter((s) => !s.ok).length} step(s) failed`);
+    else
+      ctx.io.stdout(
+        result.ok
+          ? `done: ${result.steps.length} step(s)`
+          : `${result.steps.filter((s) => !s.ok).length} step(s) failed`,
+      );
     return result.ok ? 0 : 1;
   },
 });

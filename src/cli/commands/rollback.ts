@@ -14,11 +14,22 @@ rollback started at the same time stops (exit 1, nothing changed) instead of und
   --to <name>  undo every migration applied after <name>; <name> stays applied
   --dry-run    print the plan, change nothing
   --force      allow a rollback that drops tables or columns holding rows`,
-  options: { to: { type: "string" }, "dry-run": { type: "boolean", default: false }, force: { type: "boolean", default: false } },
+  options: {
+    to: { type: "string" },
+    "dry-run": { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+  },
   async handler(ctx, options) {
-    const result = await rollback(ctx.db, { to: options.to, dryRun: options["dry-run"], force: options.force, appliedVia: "sensa-db" });
+    const result = await rollback(ctx.db, {
+      to: options.to,
+      dryRun: options["dry-run"],
+      force: options.force,
+      appliedVia: "sensa-db",
+    });
     const verb = result.applied ? "rolled back" : "would roll back";
-    const text = result.steps.length ? `${verb} ${result.steps.length} migration(s):\n${result.steps.map(describeStep).join("\n")}` : "nothing to roll back";
+    const text = result.steps.length
+      ? `${verb} ${result.steps.length} migration(s):\n${result.steps.map(describeStep).join("\n")}`
+      : "nothing to roll back";
     print(ctx, { ok: true, ...result }, text);
     return 0;
   },

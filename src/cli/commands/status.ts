@@ -14,9 +14,15 @@ and when it was applied. Exit code 0 even with pending migrations; 1 if one has 
   options: {},
   async handler(ctx) {
     const status = await migrationStatus(ctx.db);
-    const lines = status.map((s) => `  ${MARK[s.state]} ${s.name.padEnd(28)} ${s.state}${s.appliedAt ? `  ${s.appliedAt.toISOString()}` : ""}`);
+    const lines = status.map(
+      (s) => `  ${MARK[s.state]} ${s.name.padEnd(28)} ${s.state}${s.appliedAt ? `  ${s.appliedAt.toISOString()}` : ""}`,
+    );
     const pending = status.filter((s) => s.state === "pending").length;
-    print(ctx, { ok: true, migrations: status }, `${lines.join("\n")}\n${status.length - pending} applied, ${pending} pending`);
+    print(
+      ctx,
+      { ok: true, migrations: status },
+      `${lines.join("\n")}\n${status.length - pending} applied, ${pending} pending`,
+    );
     return status.some((s) => s.state === "changed since applied") ? 1 : 0;
   },
 });

@@ -18,7 +18,11 @@ embedded database); --reference-url gives an empty database to use instead.`,
     const reference = await openReference(ctx.db, ctx.target, options["reference-url"]);
     try {
       const result = await verify(ctx.db, { reference: reference.db });
-      print(ctx, { ok: result.clean, ...result, reference: reference.description }, describeResult(result, reference.description));
+      print(
+        ctx,
+        { ok: result.clean, ...result, reference: reference.description },
+        describeResult(result, reference.description),
+      );
       return result.clean ? 0 : 1;
     } finally {
       await reference.dispose();
@@ -28,7 +32,8 @@ embedded database); --reference-url gives an empty database to use instead.`,
 
 function describeResult(result: VerifyResult, builtIn: string): string {
   const upTo = result.lastApplied ?? "nothing";
-  if (result.clean) return `ok: checksums match and the schema is what the migrations build (up to ${upTo}, built in ${builtIn})`;
+  if (result.clean)
+    return `ok: checksums match and the schema is what the migrations build (up to ${upTo}, built in ${builtIn})`;
   const { extra, missing, changed } = result.drift;
   return [
     `drift from the migrations (up to ${upTo}):`,

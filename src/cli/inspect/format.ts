@@ -23,9 +23,15 @@ export function table<Row>(report: { rows: Row[]; notes: string[] }, columns: Co
       .map((v, i) => (columns[i]!.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
-  const body = report.rows.length ? [line(columns.map((c) => c.header)), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)] : ["(no rows)"];
+  const body = report.rows.length
+    ? [line(columns.map((c) => c.header)), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)]
+    : ["(no rows)"];
   const notes = report.notes.map((n) => `note: ${n}`);
-  return { json: { ok: true, rows: report.rows, notes: report.notes }, text: [...body, ...notes].join("\n"), exitCode: 0 };
+  return {
+    json: { ok: true, rows: report.rows, notes: report.notes },
+    text: [...body, ...notes].join("\n"),
+    exitCode: 0,
+  };
 }
 
 export const qualified = (schema: string, name: string) => (schema === "public" ? name : `${schema}.${name}`);

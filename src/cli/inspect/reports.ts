@@ -20,7 +20,19 @@ import {
   type SessionRow,
 } from "../../inspect/index.js";
 import type { OptionValues } from "../command.js";
-import { bytes, clip, count, duration, latest, qualified, ratio, table, when, type Column, type Output } from "./format.js";
+import {
+  bytes,
+  clip,
+  count,
+  duration,
+  latest,
+  qualified,
+  ratio,
+  table,
+  when,
+  type Column,
+  type Output,
+} from "./format.js";
 
 /** The options of `sensa-db inspect`; each report reads those it uses. */
 export const INSPECT_OPTIONS = {
@@ -101,7 +113,9 @@ export const REPORTS: Record<string, ReportSpec> = {
     run: async (db, a) => {
       const order = a.values.order;
       if (order !== undefined && order !== "mean" && order !== "total" && order !== "calls") {
-        throw new ValidationError(`--order must be mean, total or calls, got ${order}`, [{ path: "order", message: "mean, total or calls" }]);
+        throw new ValidationError(`--order must be mean, total or calls, got ${order}`, [
+          { path: "order", message: "mean, total or calls" },
+        ]);
       }
       return table(await slowQueries(db, { limit: a.limit, orderBy: order }), [
         { header: "calls", value: (r) => count(r.calls), right: true },
@@ -121,7 +135,10 @@ export const REPORTS: Record<string, ReportSpec> = {
     run: async (db, a) => {
       if (a.values.terminate !== undefined) return terminate(db, a);
       const min = numberArg(a.values, "min-duration");
-      return table(await longRunning(db, { limit: a.limit, minDurationMs: min === undefined ? undefined : min * 1000 }), sessionColumns);
+      return table(
+        await longRunning(db, { limit: a.limit, minDurationMs: min === undefined ? undefined : min * 1000 }),
+        sessionColumns,
+      );
     },
   },
   locks: {
@@ -184,7 +201,10 @@ export const REPORTS: Record<string, ReportSpec> = {
     run: async (db, a) =>
       table(await bloat(db, { limit: a.limit }), [
         { header: "kind", value: (r) => r.kind },
-        { header: "object", value: (r) => (r.kind === "index" ? `${r.object} on ${r.table}` : qualified(r.schema, r.table)) },
+        {
+          header: "object",
+          value: (r) => (r.kind === "index" ? `${r.object} on ${r.table}` : qualified(r.schema, r.table)),
+        },
         { header: "bloat", value: (r) => `${r.bloatRatio.toFixed(1)}x`, right: true },
         { header: "wasted", value: (r) => bytes(r.wastedBytes), right: true },
       ]),
@@ -204,17 +224,29 @@ export const REPORTS: Record<string, ReportSpec> = {
     },
   },
   health: {
-    summary: "RLS forced on every table, indexes valid, migrations checksummed and applied, replica lag (exit 1 if not)",
+    summary:
+      "RLS forced on every table, indexes valid, migrations checksummed and applied, replica lag (exit 1 if not)",
     needs: `${NO_PRIVILEGE} (replica lag details need pg_monitor)`,
     run: async (db) => {
       const report = await health(db);
-      const lines = report.checks.flatMap((c) => [`${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.summary}`, ...c.problems.map((p) => `        - ${p}`)]);
-      lines.push(report.ok ? "healthy" : `needs attention: ${report.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")}`);
+      const lines = report.checks.flatMap((c) => [
+        `${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.summary}`,
+        ...c.problems.map((p) => `        - ${p}`),
+      ]);
+      lines.push(
+        report.ok
+          ? "healthy"
+          : `needs attention: ${report.checks
+              .filter((c) => !c.ok)
+              .map((c) => c.name)
+              .join(", ")}`,
+      );
       return { json: { ...report }, text: lines.join("\n"), exitCode: report.ok ? 0 : 1 };
     },
   },
   recall: {
-    summary: "live recall@10 of each HNSW index against an exact scan, at the ef_search in force (exit 1 below --min-recall)",
+    summary:
+      "live recall@10 of each HNSW index against an exact scan, at the ef_search in force (exit 1 below --min-recall)",
     needs: "membership in admin_role (the owner has it); reads every row of each sampled table once per query",
     run: async (db, a) => {
       const budget = numberArg(a.values, "time-budget");
@@ -229,7 +261,11 @@ export const REPORTS: Record<string, ReportSpec> = {
         { header: "index", value: (r) => r.index },
         { header: "embeddings", value: (r) => count(r.embeddings), right: true },
         { header: "queries", value: (r) => `${r.queries}${r.stoppedByTimeBudget ? " (time)" : ""}`, right: true },
-        { header: "recall@10", value: (r) => (r.recallAt10 === null ? "-" : `${r.recallAt10.toFixed(3)}${r.belowTarget ? " LOW" : ""}`), right: true },
+        {
+          header: "recall@10",
+          value: (r) => (r.recallAt10 === null ? "-" : `${r.recallAt10.toFixed(3)}${r.belowTarget ? " LOW" : ""}`),
+          right: true,
+        },
         { header: "ef_search", value: (r) => String(r.efSearch), right: true },
         { header: "from", value: (r) => r.efSearchSource },
         { header: "hnsw p50", value: (r) => duration(r.hnswP50Ms), right: true },
@@ -259,12 +295,17 @@ async function terminate(db: Database, a: Args): Promise<Output> {
   if (session && !a.values.yes) {
     const question = `terminate pid ${pid} (${session.role ?? "?"}, ${session.state ?? "state hidden"}, running ${duration(session.durationMs)}): ${clip(session.query ?? "", 100)}\nIts transaction is rolled back. Terminate? [y/N] `;
     if (!process.stdin.isTTY || a.json) {
-      return { json: { ok: false, pid, terminated: false, reason: "not confirmed: pass --yes" }, text: `refusing to terminate pid ${pid} without confirmation: pass --yes`, exitCode: 1 };
+      return {
+        json: { ok: false, pid, terminated: false, reason: "not confirmed: pass --yes" },
+        text: `refusing to terminate pid ${pid} without confirmation: pass --yes`,
+        exitCode: 1,
+      };
     }
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     const answer = await rl.question(question);
     rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) return { json: { ok: false, pid, terminated: false, reason: "declined" }, text: "not terminated", exitCode: 1 };
+    if (!/^y(es)?$/i.test(answer.trim()))
+      return { json: { ok: false, pid, terminated: false, reason: "declined" }, text: "not terminated", exitCode: 1 };
   }
   const result = await terminateBackend(db, pid);
   const text = result.terminated ? `terminated pid ${pid}` : `did not terminate pid ${pid}: ${result.reason}`;
