@@ -260,14 +260,12 @@ describe("an owner column defaulting to app_current_user_id() (migration 0004)",
   it("a child row under another user's parent is refused, whatever owner it names or leaves to the default", async () => {
     for (const userId of [undefined, a.id, b.id]) {
       const error = await withUserContext(app, a.id, (tx) =>
-        tx
-          .insert(chapters)
-          .values({
-            processedDocumentId: b.processed,
-            chapterNumber: 98,
-            title: "Planted under b",
-            ...(userId ? { userId } : {}),
-          }),
+        tx.insert(chapters).values({
+          processedDocumentId: b.processed,
+          chapterNumber: 98,
+          title: "Planted under b",
+          ...(userId ? { userId } : {}),
+        }),
       ).catch((e: unknown) => e);
       expect(error, String(userId)).toBeInstanceOf(DatabaseError);
     }

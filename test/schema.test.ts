@@ -293,24 +293,20 @@ describe("exported types", () => {
       await tx
         .insert(userProgress)
         .values({ userId: user.id, chapterId: tree.chapters[0]!.id, completionPercentage: 42.5, timeSpentSeconds: 90 });
-      await tx
-        .insert(userAnnotations)
-        .values({
-          userId: user.id,
-          chapterId: tree.chapters[0]!.id,
-          feedbackType: "analogy",
-          rating: 4,
-          target: { node: "n1" },
-        });
+      await tx.insert(userAnnotations).values({
+        userId: user.id,
+        chapterId: tree.chapters[0]!.id,
+        feedbackType: "analogy",
+        rating: 4,
+        target: { node: "n1" },
+      });
       const [k2] = await tx.insert(keywords).values({ chapterId: tree.chapters[0]!.id, term: "ATP" }).returning();
-      await tx
-        .insert(relationships)
-        .values({
-          sourceKeywordId: tree.keyword.id,
-          targetKeywordId: k2!.id,
-          relationshipType: "produces",
-          strength: 0.9,
-        });
+      await tx.insert(relationships).values({
+        sourceKeywordId: tree.keyword.id,
+        targetKeywordId: k2!.id,
+        relationshipType: "produces",
+        strength: 0.9,
+      });
       return tx.query.users.findFirst({
         where: (u, { eq }) => eq(u.id, user.id),
         with: {

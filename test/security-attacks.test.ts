@@ -305,14 +305,12 @@ describe("the users table from a context", () => {
       const newcomer = crypto.randomUUID();
       await expect(
         withUserContext(db, newcomer, (tx) =>
-          tx
-            .insert(users)
-            .values({
-              id: newcomer,
-              cognitoSub: `sub-${newcomer}`,
-              email: `${newcomer.slice(0, 8)}@example.org`,
-              role: "admin",
-            }),
+          tx.insert(users).values({
+            id: newcomer,
+            cognitoSub: `sub-${newcomer}`,
+            email: `${newcomer.slice(0, 8)}@example.org`,
+            role: "admin",
+          }),
         ),
       ).rejects.toBeInstanceOf(PermissionDeniedError);
       await expect(
