@@ -6,6 +6,7 @@ import { estimateRecall } from "../src/inspect/index.js";
 import { defaultMigrationsFolder } from "../src/migrations/files.js";
 import { seed } from "../src/seed/index.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
+import { benchSeedOptions } from "../bench/seed.js";
 
 // The benchmark's 10k database (bench/run.ts: seed 2026, 100 documents per user, one chapter and
 // keyword each). PGlite builds it about 4x slower, so it gets 1k documents there.
@@ -14,19 +15,7 @@ const DOCUMENTS = onServer() ? 10_000 : 1_000;
 let t: TestDatabase;
 beforeAll(async () => {
   t = await openTestDatabase();
-  await seed(t.db, {
-    seed: 2026,
-    users: DOCUMENTS / 100,
-    coursesPerUser: 5,
-    documentsPerCourse: 20,
-    chaptersPerDocument: 1,
-    keywordsPerChapter: 1,
-    relationshipsPerChapter: 0,
-    annotationsPerUser: 1,
-    progress: 0.5,
-    deferIndexes: true,
-    embedChapters: false,
-  });
+  await seed(t.db, benchSeedOptions(DOCUMENTS));
 }, 600_000);
 afterAll(() => t?.close());
 

@@ -5,6 +5,7 @@ import { queryRows } from "../src/db/query.js";
 import { Random, vectorLiteral } from "../src/seed/random.js";
 import { seed } from "../src/seed/index.js";
 import { onServer, openTestDatabase, type TestDatabase } from "./support/database.js";
+import { benchSeedOptions } from "../bench/seed.js";
 
 // find_similar_documents applies its threshold outside the index-ordered LIMIT (migration 0006):
 // a miss no longer walks the HNSW graph to pgvector's scan budget. This file holds the function as
@@ -63,19 +64,7 @@ const queries: Query[] = [];
 
 beforeAll(async () => {
   t = await openTestDatabase();
-  await seed(t.db, {
-    seed: 2026,
-    users: DOCUMENTS / 100,
-    coursesPerUser: 5,
-    documentsPerCourse: 20,
-    chaptersPerDocument: 1,
-    keywordsPerChapter: 1,
-    relationshipsPerChapter: 0,
-    annotationsPerUser: 1,
-    progress: 0.5,
-    deferIndexes: true,
-    embedChapters: false,
-  });
+  await seed(t.db, benchSeedOptions(DOCUMENTS));
   await t.db.execute(sql.raw(BEFORE));
   await t.db.execute(
     sql.raw(
