@@ -91,8 +91,10 @@ a hit as admin_role at 100k). The answers are the same up to HNSW's approximatio
 (\`test/vector-threshold.test.ts\` states exactly how); \`find_similar_keywords\` with a chapter reads
 that chapter's keywords through its index instead of filtering the HNSW scan, for the same
 reason. **Recall holds as the corpus grows** because the document index is built with m
-${v.index_parameters.m}, ef_construction ${v.index_parameters.ef_construction} (pgvector's defaults 16 / 64 plateau below 0.98 at 300k whatever the
-ef_search: the graph misses neighbours); recall varies by a few thousandths between builds of
+${v.index_parameters.m}, ef_construction ${v.index_parameters.ef_construction}: with pgvector's defaults (16 / 64) recall@10 at 300k stopped rising past
+ef_search 100 (0.979 in issue 15's run; 0.9865 on 200 other queries, one build, against 0.992 at
+ef_search 40 and 0.9965 from 64 on with 24 / 128: the graph missed neighbours however wide the
+search), so the functions search at ef_search ${v.hnsw.ef_search}. Recall varies by a few thousandths between builds of
 the same index, so each figure is one build's.${c300 ? ` At 300k: recall@10 ${f(c300.recall_at_10)} at ${ms(c300.hnsw_p50_ms)}.` : ""}
 
 **Row-level security costs a constant per statement, not a check per row.** A policy is
