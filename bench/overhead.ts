@@ -117,7 +117,7 @@ export async function overheadSuite(
         ...wrapper,
         overhead_ratio: round(Math.max(...wrapperRatios), 3),
         fixed_cost_us: Math.max(...fixedCosts),
-        note: "worst of the functions; both on one connection as the same role; fixed_cost_us: median of (wrapper - plain pg) over back-to-back pairs",
+        note: "worst of the functions (p50 over p50); both on one connection as the same role; fixed_cost_us: (wrapper - plain pg) over back-to-back pairs, the mean of its median with the wrapper first and its median with plain pg first",
       },
     };
   } finally {
@@ -126,8 +126,10 @@ export async function overheadSuite(
 }
 
 /**
- * The wrapper's own cost per call: `measurePair`'s alternation (the order swaps every sample), but
- * keeping each back-to-back pair, whose difference's median is the fixed cost; steadier than the
+ * The wrapper's own cost per call, from back-to-back pairs whose order swaps every sample: the
+ * second call of a pair finds what the first warmed (buffers, the same embedding's pages), an
+ * order effect as large as the cost measured. So the differences are kept per order and the fixed
+ * cost is the mean of the two medians, in which the order effect cancels; steadier than the
  * difference of two p50s when the machine's load drifts during the run.
  */
 async function pairedCost(
@@ -141,21 +143,23 @@ async function pairedCost(
   }
   const tw: number[] = [];
   const tp: number[] = [];
+  const wrapperFirst: number[] = [];
+  const plainFirst: number[] = [];
   const time = async (f: (i: number) => Promise<unknown>, i: number) => {
     const t = performance.now();
     await f(i);
     return performance.now() - t;
   };
   for (let i = 0; i < samples; i++) {
-    if (i % 2 === 0) {
-      tw.push(await time(wrapper, i));
-      tp.push(await time(plain, i));
-    } else {
-      tp.push(await time(plain, i));
-      tw.push(await time(wrapper, i));
-    }
+    const first = i % 2 === 0 ? wrapper : plain;
+    const a = await time(first, i);
+    const b = await time(first === wrapper ? plain : wrapper, i);
+    const [w, p] = first === wrapper ? [a, b] : [b, a];
+    tw.push(w);
+    tp.push(p);
+    (first === wrapper ? wrapperFirst : plainFirst).push(w - p);
   }
-  const differences = tw.map((w, i) => w - tp[i]!).sort((a, b) => a - b);
-  const median = differences[Math.floor(differences.length / 2)]!;
-  return { wrapper: summarise(tw), plain_pg: summarise(tp), fixed_cost_us: round(median * 1000, 1) };
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const fixedMs = (median(wrapperFirst) + median(plainFirst)) / 2;
+  return { wrapper: summarise(tw), plain_pg: summarise(tp), fixed_cost_us: round(fixedMs * 1000, 1) };
 }
