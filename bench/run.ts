@@ -1,6 +1,7 @@
 /**
  * npm run bench -- [--scales 10k,100k,300k] [--url <superuser url>] [--keywords-1m] [--queries N]
  *                  [--rls-samples N] [--no-concurrency] [--pooler-url <pgbouncer url>] [--replica-url <replica url>]
+ *                  [--index-sweep 1GB/2,2GB/2,4GB/2 | --no-index-sweep]
  *
  * One run, the whole curve: for each scale, a fresh database (a new `sensa_bench` database on the
  * server at --url / BENCH_DATABASE_URL, else embedded PGlite in memory), migrated and seeded
@@ -8,7 +9,9 @@
  * index size and build time; hits, partial answers and misses of find_similar_documents as
  * admin_role and as a user; from 100k on, the same index over halfvec). The main scale (100k, or
  * the largest asked for) also runs the search, RLS and concurrency suites; the smallest, the
- * wrappers' overhead (sub-millisecond queries, where a fixed cost shows). Prints a table and
+ * wrappers' overhead (sub-millisecond queries, where a fixed cost shows); on a server the main scale
+ * ends by rebuilding the documents' HNSW index under --index-sweep's settings, against the seed's
+ * own build (bench/index-sweep.ts). Prints a table and
  * writes bench/results/<date>-<backend>-<scales>.json; a PostgreSQL run that includes 100k and
  * 300k is also bench/results/latest.json.
  */
@@ -33,6 +36,7 @@ import { concurrencySuite, printConcurrency } from "./concurrency.js";
 import { overheadSuite } from "./overhead.js";
 import { rlsSuite } from "./rls.js";
 import { searchSuite } from "./search.js";
+import { DEFAULT_SWEEP, indexSweep } from "./index-sweep.js";
 import { benchSeedOptions, seedFigures } from "./seed.js";
 import { round } from "./timing.js";
 import { vectorSuite } from "./vector.js";
@@ -52,6 +56,9 @@ const { values } = parseArgs({
     // The concurrency suite also runs through these (superuser urls; the bench database is swapped in).
     "pooler-url": { type: "string" },
     "replica-url": { type: "string" },
+    // The HNSW rebuild under other settings at the main scale (server only), against the seed's own.
+    "index-sweep": { type: "string", default: DEFAULT_SWEEP.join(",") },
+    "no-index-sweep": { type: "boolean", default: false },
   },
 });
 const SCALES: Record<string, number> = { "1k": 1_000, "10k": 10_000, "100k": 100_000, "300k": 300_000 };
@@ -158,6 +165,17 @@ for (const scale of scales) {
         )
       : (await overheadSuite(db, db, { queries, log })).rls;
     const concurrency = adminTarget && !values["no-concurrency"] ? await runConcurrency(db) : undefined;
+    // Last: it rebuilds the documents' index under other settings (the suites above measured the seed's own).
+    const sweep =
+      adminTarget && docsBuild && !values["no-index-sweep"]
+        ? await indexSweep(
+            connectionConfig(withDatabase(adminTarget, database), { applicationName: "sensa bench sweep" }),
+            { index: docsBuild.name, table: "processed_documents", column: "embedding" },
+            values["index-sweep"]!.split(","),
+            (docsBuild.seconds * 100_000) / docsBuild.embeddings,
+            log,
+          )
+        : undefined;
     const [version] = await queryRows(
       db,
       sql`SELECT version() AS v, current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('maintenance_work_mem') AS maintenance_work_mem, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector`,
@@ -181,6 +199,7 @@ for (const scale of scales) {
         rows_per_second: Math.round(seedResult.rowsPerSecond),
         hnsw_rebuild_seconds: round(seedResult.indexSeconds, 1),
         ...seedFigures(seedResult),
+        ...(sweep ? { index_sweep: sweep } : {}),
       },
       vector,
       filtered: search.filtered,
