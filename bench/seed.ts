@@ -44,6 +44,8 @@ export function seedFigures(r: SeedResult) {
   return {
     /** End to end: generating, encoding and sending every row, before the index build. */
     load_rows_per_second: Math.round(r.load.rowsPerSecond),
+    /** Included in the load: recreating the secondary indexes and foreign keys, enabling the triggers, the ownership check. */
+    load_restore_s: r.load.restore ? round(r.load.restore.seconds, 2) : null,
     index_build_s_per_100k: r.index ? round(r.index.secondsPer100k, 1) : null,
     loader: r.loader,
     index_settings: r.index?.settings ?? null,
@@ -61,6 +63,11 @@ export function printSeed(r: SeedResult): void {
   );
   for (const [name, t] of Object.entries(r.tables)) console.log(line(name, t.rows, t.seconds));
   console.log(line("load, end to end", r.totalRows, r.load.seconds));
+  const restore = r.load.restore;
+  if (restore)
+    console.log(
+      `  of which the restore: ${restore.seconds.toFixed(2)} s (${restore.indexes} indexes ${restore.indexSeconds.toFixed(2)} s, ${restore.foreignKeys} foreign keys ${restore.foreignKeySeconds.toFixed(2)} s, ${restore.triggers} triggers, ownership check ${restore.checkSeconds.toFixed(2)} s)`,
+    );
   if (r.index) {
     for (const i of r.index.indexes)
       console.log(

@@ -2,7 +2,9 @@ import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ConnectionLostError } from "../src/index.js";
+import { getTableConfig } from "drizzle-orm/pg-core";
 import { seed } from "../src/seed/index.js";
+import { LOAD_ORDER } from "../src/seed/load.js";
 import { openTestDatabase, type TestDatabase } from "./support/database.js";
 
 // A seed is one transaction: killed or cut off at any point before its COMMIT, the server rolls
@@ -42,6 +44,7 @@ const CLI_PLAN = [
   "yes",
 ];
 const HNSW = ["chapters_embedding_idx", "keywords_embedding_idx", "processed_documents_embedding_idx"];
+const TABLES = LOAD_ORDER.map(([, table]) => getTableConfig(table).name);
 
 let t: TestDatabase | undefined;
 afterEach(async () => {
@@ -57,6 +60,26 @@ async function validHnswIndexes(d: TestDatabase): Promise<string[]> {
     "SELECT c.relname AS name FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'hnsw' AND x.indisvalid AND x.indisready ORDER BY 1",
   );
   return rows.map((r) => String(r.name));
+}
+
+/**
+ * What a bulk load suspends (src/seed/bulk.ts), as the catalog says: the seeded tables' foreign
+ * keys (validated or not), their secondary indexes (valid and ready) and their triggers (enabled).
+ */
+async function suspendable(d: TestDatabase): Promise<{ foreignKeys: string[]; indexes: string[]; triggers: string[] }> {
+  const relations = `'{${TABLES.join(",")}}'::regclass[]`;
+  const lines = async (query: string) => (await d.superuserRows(query)).map((r) => String(r.line));
+  return {
+    foreignKeys: await lines(
+      `SELECT conname || ' validated=' || convalidated AS line FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(${relations}) ORDER BY 1`,
+    ),
+    indexes: await lines(
+      `SELECT pg_get_indexdef(indexrelid) || ' valid=' || (indisvalid AND indisready) AS line FROM pg_index WHERE indrelid = ANY(${relations}) AND NOT indisunique ORDER BY 1`,
+    ),
+    triggers: await lines(
+      `SELECT tgrelid::regclass || '.' || tgname || ' enabled=' || tgenabled::text AS line FROM pg_trigger WHERE tgrelid = ANY(${relations}) AND NOT tgisinternal ORDER BY 1`,
+    ),
+  };
 }
 
 const rowCounts = async (d: TestDatabase) =>
@@ -113,20 +136,28 @@ describe.skipIf(noServer)(`an interrupted seed keeps the schema${noServer ? ` (s
   it.each([
     ["during the load (a COPY)", /^COPY /],
     ["during the HNSW index build", /^CREATE INDEX keywords_embedding_idx/],
-  ])("a seed killed with SIGKILL %s leaves the three HNSW indexes valid and none of its rows", async (_, statement) => {
-    t = await openTestDatabase();
-    const before = await rowCounts(t);
-    const cli = seedCli(t);
-    await sessionRunning(t, "sensa-db seed", statement);
-    cli.child.kill("SIGKILL");
-    expect(await cli.exited).toBe(null);
-    await sessionsGone(t, "sensa-db seed");
-    expect(await validHnswIndexes(t)).toEqual(HNSW);
-    expect(await rowCounts(t)).toEqual(before);
-  });
+  ])(
+    "a seed killed with SIGKILL %s leaves the three HNSW indexes valid, every foreign key, secondary index and trigger as it was, and none of its rows",
+    async (_, statement) => {
+      t = await openTestDatabase();
+      const before = await rowCounts(t);
+      const schema = await suspendable(t);
+      expect(schema.foreignKeys).toHaveLength(22);
+      expect(schema.triggers.filter((l) => /\.inherit_owner enabled=O$/.test(l))).toHaveLength(7);
+      const cli = seedCli(t);
+      await sessionRunning(t, "sensa-db seed", statement);
+      cli.child.kill("SIGKILL");
+      expect(await cli.exited).toBe(null);
+      await sessionsGone(t, "sensa-db seed");
+      expect(await validHnswIndexes(t)).toEqual(HNSW);
+      expect(await suspendable(t)).toEqual(schema);
+      expect(await rowCounts(t)).toEqual(before);
+    },
+  );
 
   it("a seed killed during the load leaves nothing in the way of the next: run again, it writes the whole data set and rebuilds the indexes", async () => {
     t = await openTestDatabase();
+    const schema = await suspendable(t);
     const killed = seedCli(t);
     await sessionRunning(t, "sensa-db seed", /^COPY /);
     killed.child.kill("SIGKILL");
@@ -135,11 +166,13 @@ describe.skipIf(noServer)(`an interrupted seed keeps the schema${noServer ? ` (s
     const finished = seedCli(t);
     expect(await finished.exited).toBe(0);
     expect(await validHnswIndexes(t)).toEqual(HNSW);
+    expect(await suspendable(t)).toEqual(schema);
     expect(await rowCounts(t)).toEqual({ users: 30, keywords: 2400 });
   });
 
   it("a seed whose backend is terminated (pg_terminate_backend) during the load reports one error, the lost connection, and the indexes stay", async () => {
     t = await openTestDatabase();
+    const schema = await suspendable(t);
     const cli = seedCli(t);
     const pid = await sessionRunning(t, "sensa-db seed", /^COPY /);
     await t.superuserRows(`SELECT pg_terminate_backend(${pid})`);
@@ -152,6 +185,7 @@ describe.skipIf(noServer)(`an interrupted seed keeps the schema${noServer ? ` (s
     expect(errors[0]).toMatch(/connection was lost/);
     expect(cli.stderr()).not.toMatch(/^\s+at /m); // no stack trace
     expect(await validHnswIndexes(t)).toEqual(HNSW);
+    expect(await suspendable(t)).toEqual(schema);
     expect(await rowCounts(t)).toEqual({ users: 0, keywords: 0 });
   });
 
@@ -161,6 +195,7 @@ describe.skipIf(noServer)(`an interrupted seed keeps the schema${noServer ? ` (s
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
     try {
+      const schema = await suspendable(t);
       const seeding = seed(t.db, PLAN);
       seeding.catch(() => {});
       const pid = await sessionRunning(t, "@sensa-learn/db", /^COPY /);
@@ -171,11 +206,12 @@ describe.skipIf(noServer)(`an interrupted seed keeps the schema${noServer ? ` (s
       );
       expect(error).toBeInstanceOf(ConnectionLostError);
       expect((error as Error).message).toMatch(
-        /^seed: the connection was lost during the load \(.*\); .*rolled it back: no row of it was written and the HNSW indexes are as they were$/,
+        /^seed: the connection was lost during the load \(.*\); .*rolled it back: no row of it was written and the indexes, foreign keys and triggers are as they were$/,
       );
       await sleep(100);
       expect(unhandled).toEqual([]);
       expect(await validHnswIndexes(t)).toEqual(HNSW);
+      expect(await suspendable(t)).toEqual(schema);
       expect(await rowCounts(t)).toEqual({ users: 0, keywords: 0 });
       // The dead connection was dropped, not handed out again.
       const again = await seed(t.db, { seed: 6, users: 1, deferIndexes: true });

@@ -51,6 +51,19 @@ const round = (v: number[]) => {
  * exist across users and within each user's courses.
  */
 export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
+  for (const item of generateUsersPausing(plan)) if (item !== PAUSE) yield item;
+}
+
+/** Yielded by generateUsersPausing between two courses: a point where the caller may let I/O through. */
+export const PAUSE: unique symbol = Symbol("pause");
+
+/**
+ * generateUsers, also yielding PAUSE after each course. A user of the bench's plan takes ~10 ms
+ * to generate; a seed that lets its COPY's socket writes through only between users starves the
+ * server for that long each time its socket buffer runs dry. The draws, and so the data, are
+ * the same.
+ */
+export function* generateUsersPausing(plan: SeedPlan): Generator<UserBatch | typeof PAUSE> {
   const random = new Random(plan.seed);
   const centres = subjectCentres(random);
   for (let u = 0; u < plan.users; u++) {
@@ -162,6 +175,7 @@ export function* generateUsers(plan: SeedPlan): Generator<UserBatch> {
           }
         }
       }
+      yield PAUSE;
     }
     const withProgress = Math.round(chapterIds.length * plan.progress);
     for (const chapterId of chapterIds.slice(0, withProgress)) {
