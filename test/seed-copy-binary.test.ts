@@ -94,6 +94,9 @@ describe("binary COPY encoder", () => {
     expect(() => field(encoders.int2, 40_000)).toThrow(/not a smallint/);
     expect(() => field(encoders.int4, 1.5)).toThrow(/not a integer/);
     expect(() => field(encoders.uuid, "not-a-uuid")).toThrow(/not a UUID/);
+    expect(() => field(encoders.uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g")).toThrow(/not a UUID/);
+    expect(() => field(encoders.uuid, "a0eebc999-c0b-4ef8-bb6d-6bb9bd380a11")).toThrow(/not a UUID/);
+    expect(() => field(encoders.uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1\u00e9")).toThrow(/not a UUID/);
     expect(() => field(encoders.numeric, "1e5")).toThrow(/plain decimal/);
     expect(() => field(encoders.timestamptz, new Date("nonsense"))).toThrow(/invalid Date/);
   });

@@ -15,6 +15,12 @@ export const COPY_BINARY_TRAILER: Buffer = Buffer.from([0xff, 0xff]);
 /** Writes one field's value (never null: the row writer handles NULL) in its type's binary form. */
 export type FieldEncoder = (w: CopyBinaryWriter, value: unknown) => void;
 
+/** Each character code's value as a hex digit, -1 for any other (codes past 127 read undefined). */
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, code) => {
+  const c = String.fromCharCode(code);
+  return /[0-9a-f]/i.test(c) ? parseInt(c, 16) : -1;
+});
+
 /** PostgreSQL's epoch for timestamps, 2000-01-01T00:00:00Z, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
 /** pg_type OIDs array_recv checks an array's element type against. */
@@ -76,15 +82,28 @@ export class CopyBinaryWriter {
 
   // Field writers: each writes the int32 length, then the value.
 
+  /**
+   * The 16 bytes of a UUID in its hyphenated form (or 32 bare hex digits), parsed digit by digit:
+   * several per row, so no slicing, regex or hex-string write (~6% of the seed's client CPU).
+   */
   uuid(value: string): void {
-    const hex =
-      value.length === 36
-        ? value.slice(0, 8) + value.slice(9, 13) + value.slice(14, 18) + value.slice(19, 23) + value.slice(24)
-        : value;
-    if (!/^[0-9a-f]{32}$/i.test(hex)) throw new TypeError(`not a UUID: ${value}`);
+    const hyphens = value.length === 36;
+    if (!hyphens && value.length !== 32) throw new TypeError(`not a UUID: ${value}`);
     this.ensure(20);
     this.int32(16);
-    this.at += this.buf.write(hex, this.at, 16, "hex");
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < value.length; i += 2) {
+      if (hyphens && (i === 8 || i === 13 || i === 18 || i === 23)) {
+        if (value.charCodeAt(i) !== 45) throw new TypeError(`not a UUID: ${value}`);
+        i++;
+      }
+      const high = HEX_VALUE[value.charCodeAt(i)] ?? -1;
+      const low = HEX_VALUE[value.charCodeAt(i + 1)] ?? -1;
+      if (high < 0 || low < 0) throw new TypeError(`not a UUID: ${value}`);
+      buf[at++] = (high << 4) | low;
+    }
+    this.at = at;
   }
 
   /** text, varchar and enum labels (enum_recv takes the label's text). */

@@ -44,6 +44,11 @@ const round = (v: number[]) => {
   for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * 1e5) / 1e5 || 0;
   return out;
 };
+/** round, over a vector nothing else holds: one 768-element array less per row for the garbage collector. */
+const roundInPlace = (v: number[]) => {
+  for (let i = 0; i < v.length; i++) v[i] = Math.round(v[i]! * 1e5) / 1e5 || 0;
+  return v;
+};
 
 /**
  * Generates the data set user by user, deterministically from the plan's seed. Embeddings are
@@ -146,7 +151,7 @@ export function* generateUsersPausing(plan: SeedPlan): Generator<UserBatch | typ
             chapterNumber: ch + 1,
             title: `${ch + 1}. ${capitalise(random.pick(subject.terms))}`,
             summary: `An introduction to ${random.pick(subject.terms)}.`,
-            embedding: plan.embedChapters ? round(random.around(docEmbedding, CHAPTER_SIGMA)) : null,
+            embedding: plan.embedChapters ? roundInPlace(random.around(docEmbedding, CHAPTER_SIGMA)) : null,
           });
           const keywordIds: string[] = [];
           const start = random.int(0, subject.terms.length - 1);
@@ -161,7 +166,7 @@ export function* generateUsersPausing(plan: SeedPlan): Generator<UserBatch | typ
               term,
               definition: `${capitalise(term)}: a key idea of ${subject.name.toLowerCase()}.`,
               importance: Math.round(random.next() * 100) / 100,
-              embedding: plan.embedKeywords ? round(random.around(centres[s]!, KEYWORD_SIGMA)) : null,
+              embedding: plan.embedKeywords ? roundInPlace(random.around(centres[s]!, KEYWORD_SIGMA)) : null,
             });
           }
           const edges = Math.min(plan.relationshipsPerChapter, Math.max(0, keywordIds.length - 1));
