@@ -2,7 +2,8 @@
  * npx tsx bench/seed.ts --url <superuser url> [--scale 10k|100k|300k] [--sweep 64MB/0,1GB/0,1GB/2,2GB/2]
  *
  * Seeds a fresh `sensa_bench_seed` database with the benchmark's data set (benchSeedOptions) and
- * prints the load's rows/s per table and end to end, and the HNSW rebuild's seconds per 100k
+ * prints the load's rows/s per table and end to end (the restore of the indexes, foreign keys
+ * and triggers a bulk load suspends included, and printed apart), and the HNSW rebuild's seconds per 100k
  * embeddings with the seed's settings. With --sweep it then rebuilds the 100k-row
  * processed_documents index under each maintenance_work_mem / max_parallel_maintenance_workers
  * pair (one build each: minutes at 64MB) and compares the seed's own build to the best of them.
