@@ -38,7 +38,16 @@ export { baseline, type BaselineOptions, type BaselineResult } from "./migration
 export { verify, verifyAppliedChecksums, type VerifyOptions, type VerifyResult } from "./migrations/verify.js";
 export type { CatalogDiff } from "./migrations/catalog.js";
 export type { MigrationFile } from "./migrations/files.js";
-export { seed, planSeed, expectedRows, type SeedOptions, type SeedPlan, type SeedResult } from "./seed/index.js";
+export {
+  seed,
+  planSeed,
+  expectedRows,
+  InheritedOwnerMismatchError,
+  type SeedOptions,
+  type SeedPlan,
+  type SeedResult,
+  type BulkRestore,
+} from "./seed/index.js";
 export { ensureAppLogin, APP_LOGIN_TIMEOUTS } from "./app-login.js";
 export { migrationsLog, type MigrationLogEntry } from "./schema/migrations-log.js";
 export * from "./functions/vector-search.js";

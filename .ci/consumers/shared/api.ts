@@ -7,6 +7,7 @@ import {
   createDb,
   ensureAppLogin,
   findOrCreateUser,
+  InheritedOwnerMismatchError,
   migrate,
   MigrationChecksumError,
   MigrationError,
@@ -53,7 +54,18 @@ export async function everything(db: Database, reference: Database, userId: stri
   const draft: NewCourse = courseSchemas.insert.parse({ userId, title: "Biology" });
   const mine: Course[] = await withUserContext(db, userId, (tx) => tx.insert(courses).values(draft).returning());
   const all = await withAdmin(db, (tx) => tx.select({ id: users.id }).from(users));
-  console.log(m.applied, r.steps, s, v.clean, last?.name, seeded.totalRows, login.user, mine, all);
+  console.log(
+    m.applied,
+    r.steps,
+    s,
+    v.clean,
+    last?.name,
+    seeded.totalRows,
+    seeded.load.restore?.foreignKeys,
+    login.user,
+    mine,
+    all,
+  );
   const user = await findOrCreateUser(db, { cognitoSub: "sub-1", email: "ana@example.com", displayName: "Ana" });
   console.log(user);
   for (const E of [
@@ -64,6 +76,7 @@ export async function everything(db: Database, reference: Database, userId: stri
     MigrationChecksumError,
     RollbackError,
     PermissionDeniedError,
+    InheritedOwnerMismatchError,
   ]) {
     console.log(E.name);
   }
