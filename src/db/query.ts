@@ -22,7 +22,7 @@ export async function queryRows(db: Queryable, query: SQLWrapper | string): Prom
 /** What both drivers under a Queryable answer: a pg Pool, PoolClient or context gate, or a PGlite. */
 interface Driver {
   query(text: string, params: unknown[]): Promise<{ rows: Row[] }>;
-  query(config: { text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+  query(config: { text: string; values: unknown[]; queryMode: "extended" }): Promise<{ rows: Row[] }>;
 }
 
 /**
@@ -43,12 +43,12 @@ export function driverOf(db: Queryable): { driver: Driver; server: boolean } {
 export async function queryText(db: Queryable, text: string, params: unknown[]): Promise<Row[]> {
   try {
     const { driver, server } = driverOf(db);
-    // node-postgres takes the extended protocol (one statement per query, so a text can never
-    // carry a second statement, a COMMIT, past a context's gate) for any query with parameters,
-    // and for a config object always. (text, params) is the cheaper form by ~6-8 µs a call
-    // (bench/overhead.ts's instrument), so a config object only where there are no parameters.
-    // PGlite's query takes (text, params) and is one statement anyway.
-    if (server && params.length === 0) return (await driver.query({ text, values: params })).rows;
+    // One statement per query, so a text can never carry a second statement (a COMMIT) past a
+    // context's gate: node-postgres takes the extended protocol for a query with parameters, and
+    // for one without only when told (queryMode); (text, params) is the cheaper call by ~6-8 µs
+    // (bench/overhead.ts's instrument). PGlite's query is one statement anyway.
+    if (server && params.length === 0)
+      return (await driver.query({ text, values: params, queryMode: "extended" })).rows;
     return (await driver.query(text, params)).rows;
   } catch (error) {
     throw toDatabaseError(error);
