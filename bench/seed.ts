@@ -17,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { closeDb, connectionConfig, createDb, migrate, resolveTarget, withDatabase } from "../src/index.js";
 import { seed, type SeedOptions, type SeedResult } from "../src/seed/index.js";
+import { indexSweep } from "./index-sweep.js";
 import { round } from "./timing.js";
 
 /**
@@ -119,26 +120,6 @@ async function watchLoadCpu(target: ReturnType<typeof withDatabase>): Promise<{ 
   };
 }
 
-/** One timed rebuild of `index` on `table` under a setting, in a transaction of its own. */
-async function rebuild(client: pg.Client, index: string, setting: string): Promise<number> {
-  const [mem, workers] = setting.split("/");
-  const { rows } = await client.query<{ def: string }>("SELECT pg_get_indexdef($1::regclass) AS def", [index]);
-  await client.query("BEGIN");
-  try {
-    await client.query(`SET LOCAL maintenance_work_mem = '${mem}'`);
-    await client.query(`SET LOCAL max_parallel_maintenance_workers = ${Number(workers)}`);
-    await client.query(`DROP INDEX ${index}`);
-    const started = performance.now();
-    await client.query(rows[0]!.def);
-    const seconds = (performance.now() - started) / 1000;
-    await client.query("COMMIT");
-    return seconds;
-  } catch (error) {
-    await client.query("ROLLBACK");
-    throw error;
-  }
-}
-
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -186,32 +167,20 @@ async function main() {
           .join(" ")}`,
     );
     const figures = seedFigures(result);
-    if (values.sweep) {
-      const client = new pg.Client(connectionConfig(target, { applicationName: "sensa bench seed sweep" }));
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ n: number }>(
-          "SELECT count(embedding)::int AS n FROM processed_documents",
-        );
-        const per100k = 100_000 / rows[0]!.n;
-        const sweep: Record<string, number> = {};
-        for (const setting of values.sweep.split(",")) {
-          const seconds = await rebuild(client, "processed_documents_embedding_idx", setting);
-          sweep[setting] = round(seconds * per100k, 1);
-          console.log(
-            `  processed_documents_embedding_idx at ${setting.padEnd(8)} ${sweep[setting]!.toFixed(1)} s per 100k`,
-          );
-        }
-        const best = Math.min(...Object.values(sweep));
-        const own = result.index?.indexes.find((i) => i.name === "processed_documents_embedding_idx");
-        const ownPer100k = own ? (own.seconds * 100_000) / own.embeddings : NaN;
-        console.log(
-          `  the seed's own build of it: ${ownPer100k.toFixed(1)} s per 100k = ${(ownPer100k / best).toFixed(2)}x the best setting`,
-        );
-        Object.assign(figures, { index_sweep_s_per_100k: sweep, index_build_vs_best: round(ownPer100k / best, 2) });
-      } finally {
-        await client.end();
-      }
+    const own = result.index?.indexes.find((i) => i.name === "processed_documents_embedding_idx");
+    if (values.sweep && own) {
+      const sweep = await indexSweep(
+        connectionConfig(target, { applicationName: "sensa bench seed sweep" }),
+        { index: own.name, table: "processed_documents", column: "embedding" },
+        values.sweep.split(","),
+        (own.seconds * 100_000) / own.embeddings,
+      );
+      for (const [setting, seconds] of Object.entries(sweep.s_per_100k))
+        console.log(`  ${own.name} at ${setting.padEnd(8)} ${seconds.toFixed(1)} s per 100k`);
+      console.log(
+        `  the seed's own build of it: ${sweep.seed_s_per_100k.toFixed(1)} s per 100k = ${sweep.seed_vs_best.toFixed(2)}x the best setting (${sweep.best_setting})`,
+      );
+      Object.assign(figures, { index_sweep: sweep });
     }
     console.log(JSON.stringify(figures, null, 2));
   } finally {
