@@ -1,7 +1,8 @@
 import { sql, type SQL } from "drizzle-orm";
-import { getTableConfig, type PgColumn, type PgTable } from "drizzle-orm/pg-core";
+import { getTableConfig, type PgColumn } from "drizzle-orm/pg-core";
 import { SensaDbError } from "../db/errors.js";
 import { userOwnedTables } from "../schema/user-owned.js";
+import { referencesTo } from "./inherit.js";
 import type { SeedSession } from "./session.js";
 
 /** The trigger sql/triggers/inherit_owner.sql puts on every table with `inherit` in userOwnedTables. */
@@ -216,12 +217,4 @@ function ownerChecks(): OwnerCheck[] {
       }),
     );
   });
-}
-
-/** The foreign keys from `table` to `parent`, as Drizzle declares them. */
-function referencesTo(table: PgTable, parent: PgTable): Array<{ columns: PgColumn[]; foreignColumns: PgColumn[] }> {
-  return getTableConfig(table)
-    .foreignKeys.map((fk) => fk.reference())
-    .filter((r) => r.foreignTable === parent)
-    .map((r) => ({ columns: r.columns, foreignColumns: r.foreignColumns }));
 }

@@ -1,5 +1,5 @@
 import { getTableColumns } from "drizzle-orm";
-import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
+import { getTableConfig, type PgColumn, type PgTable } from "drizzle-orm/pg-core";
 import { userOwnedTables } from "../schema/user-owned.js";
 import type { UserBatch } from "./generate.js";
 import { LOAD_ORDER, rowsOf, type TableName } from "./load.js";
@@ -11,6 +11,17 @@ interface Fill {
   /** The child's property holding the parent's key, and the parent's key property. */
   reference: { childKey: string; parentKey: string };
   copies: Array<{ childKey: string; parentKey: string }>;
+}
+
+/** The foreign keys from `table` to `parent`, as Drizzle declares them. */
+export function referencesTo(
+  table: PgTable,
+  parent: PgTable,
+): Array<{ columns: PgColumn[]; foreignColumns: PgColumn[] }> {
+  return getTableConfig(table)
+    .foreignKeys.map((fk) => fk.reference())
+    .filter((r) => r.foreignTable === parent)
+    .map((r) => ({ columns: r.columns, foreignColumns: r.foreignColumns }));
 }
 
 const batchName = new Map<PgTable, TableName>(LOAD_ORDER.map(([name, table]) => [table, name]));
@@ -30,9 +41,7 @@ const FILLS: Fill[] = userOwnedTables.flatMap(({ table, inherit }) => {
   if (!inherit || !("from" in inherit)) return [];
   const child = batchName.get(table);
   const parent = batchName.get(inherit.from);
-  const fk = getTableConfig(table)
-    .foreignKeys.map((k) => k.reference())
-    .find((r) => r.foreignTable === inherit.from && r.columns.length === 1);
+  const fk = referencesTo(table, inherit.from).find((r) => r.columns.length === 1);
   if (!child || !parent || !fk) return [];
   return [
     {
