@@ -16,11 +16,12 @@ export interface VectorIndex {
  * 2 workers, 36.5 s at 2GB). A 768-dim element takes ~3.9 KB (16MB held 4,350 elements before
  * pgvector's "no longer fits" notice), 100k ~390 MB. With workers pgvector reserves all of
  * maintenance_work_mem as shared memory up front, so it is sized to the graph, not set to the
- * most the server has: the next power of two at or above `headroom` x the graph (100k: 1GB, the
- * setting measured best; 300k: 2GB), between `minMB` and `maxMB`. On this machine's noisy run
- * (`npx tsx bench/seed.ts --sweep`, load average 10-40) 512MB/2 workers took 215 s per 100k,
- * 1GB/2 180 s, 2GB/2 149 s, following the machine's load more than the memory. PGlite's
- * WebAssembly heap is smaller, and it has no parallel workers.
+ * most the server has: the next power of two at or above `headroom` x the graph (100k: 1GB;
+ * 300k: 2GB), between `minMB` and `maxMB`. The quiet bench run of 2026-11-30 (latest.json,
+ * seed.index_sweep; m 24, ef_construction 128) rebuilt the 100k document index in 89.8 s at 1GB/2
+ * workers, 82.9 s at 2GB/2 and 91.6 s at 4GB/2: the seed's own 1GB/2 build was 1.07x the best, so
+ * more memory buys little once the graph fits. PGlite's WebAssembly heap is smaller, and it has no
+ * parallel workers.
  */
 const INDEX_BUILD_SETTINGS = {
   server: { parallelWorkers: 2, minMB: 64, maxMB: 4096 },
