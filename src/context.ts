@@ -148,8 +148,11 @@ function contextSetup(who: Identity, options: ContextOptions, marker: string): {
   if (options.statementTimeoutMs !== undefined) settings.push(["statement_timeout", `${options.statementTimeoutMs}ms`]);
   if (options.lockTimeoutMs !== undefined) settings.push(["lock_timeout", `${options.lockTimeoutMs}ms`]);
   settings.push(["role", who.role]); // last: the settings above are made as the login
-  const calls = settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`);
-  return { text: `SELECT current_setting('role') AS session_role, ${calls.join(", ")}`, values: settings.flat() };
+  const calls = settings.map((_, i) => `pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, true)`);
+  return {
+    text: `SELECT pg_catalog.current_setting('role') AS session_role, ${calls.join(", ")}`,
+    values: settings.flat(),
+  };
 }
 
 /**
@@ -159,7 +162,8 @@ function contextSetup(who: Identity, options: ContextOptions, marker: string): {
  */
 function contextTeardown(sessionRole: string): string {
   const role = sessionRole === "none" ? "NONE" : `"${sessionRole.replace(/"/g, '""')}"`;
-  return `SELECT current_setting('sensa.context', true) AS marker; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); RESET ALL; SET SESSION ROLE ${role}`;
+  // Schema-qualified: it runs under whatever search_path fn left, which may shadow these names.
+  return `SELECT pg_catalog.current_setting('sensa.context', true) AS marker; CLOSE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); RESET ALL; SET SESSION ROLE ${role}`;
 }
 
 type Results = Array<{ rows: Array<Record<string, unknown>> }>;
