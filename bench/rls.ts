@@ -7,15 +7,14 @@ import { round, summarise } from "./timing.js";
 /**
  * What row-level security costs per statement: each pair is a query as a user under RLS (the
  * policies filter) and the same query with the filter spelled out, as a role that bypasses RLS
- * (the superuser). Both go through the same protocol (extended: parse, bind, execute: planned
- * again every time, as the app's statements are), on two connections, each side in an open
- * transaction (the context is set once, as a request would). The sides alternate sample by sample,
- * which one goes first swapping every sample, so the machine's drift falls on both alike; and they
- * trade connections every block of samples, so whatever one connection costs more than the other
- * (its backend's core, its memory) falls on both alike too: with each side fixed to a connection,
- * the same statement measured up to 50 µs apart from one run to the next. The figures are p50s of
- * many samples. The plans of both sides are recorded: they are the same scan, the RLS side adding
- * one InitPlan (the context function, once per statement).
+ * (the superuser), through the same protocol (extended: parse, bind, execute: planned again every
+ * time, as the app's statements are). Measured in blocks: each block opens two new connections
+ * (backends), one in the user's context as withUserContext sets it and one bypassing RLS, and
+ * times 50 samples per side, alternating, which side goes first swapping every sample, after 50
+ * unrecorded. The figures are medians over the blocks of each block's p50 ratio and difference
+ * (`paired`, below, says why not the sides' overall p50s); the pairs take blocks in turns. The plans
+ * of both sides are recorded: they are the same scan, the RLS side adding one InitPlan (the context
+ * function, once per statement).
  *
  * A second instrument times the same pairs inside the server (a PL/pgSQL loop EXECUTEs each
  * statement: parse, rewrite, plan and run, no client round trip), so what the policy costs is
@@ -100,10 +99,10 @@ export async function rlsSuite(
     }
   };
   const perBlock = 50;
-  const results: Record<string, unknown> = {};
-  for (const [name, pair] of Object.entries(pairs)) {
-    options.log(`rls: ${name}`);
-    const plans = await block(async (asUser, bypass) => {
+  const entries = Object.entries(pairs);
+  const plans: Record<string, unknown> = {};
+  for (const [name, pair] of entries) {
+    plans[name] = await block(async (asUser, bypass) => {
       const [a, b] = [await query(asUser, pair.rls), await query(bypass, pair.explicit)];
       if (a.rowCount !== b.rowCount)
         throw new Error(`rls ${name}: ${a.rowCount} rows under RLS, ${b.rowCount} with the explicit filter`);
@@ -116,71 +115,87 @@ export async function rlsSuite(
         bypass_explicit_filter: await plan(bypass, pair.explicit),
       };
     });
-    const ta: number[] = [];
-    const tb: number[] = [];
-    const blocks: Array<[number, number]> = []; // each block's p50s, RLS and explicit
-    for (let k = 0; k < Math.ceil(options.samples / perBlock); k++) {
-      const [a, b] = [ta.length, tb.length];
+  }
+  // The pairs take turns, a block each, so a slower spell of the machine (everything here ran
+  // up to twice as slow for seconds at a time) falls on every pair alike instead of on one.
+  const measured = entries.map(() => ({
+    ta: [] as number[],
+    tb: [] as number[],
+    blocks: [] as Array<[number, number]>, // each block's p50s, RLS and explicit
+    server: [] as Array<[number, number]>, // each server-side block's mean, RLS and explicit
+  }));
+  const rounds = Math.ceil(options.samples / perBlock);
+  for (let k = 0; k < rounds; k++) {
+    if (k % 10 === 0) options.log(`rls: round ${k + 1} of ${rounds}`);
+    for (const [j, [, pair]] of entries.entries()) {
+      const m = measured[j]!;
+      const [a, b] = [m.ta.length, m.tb.length];
       await block(async (asUser, bypass) => {
         for (let i = -WARM_UP; i < perBlock; i++) {
           for (const side of i % 2 === 0 ? [0, 1] : [1, 0]) {
             const t = performance.now();
             if (side === 0) await query(asUser, pair.rls);
             else await query(bypass, pair.explicit);
-            if (i >= 0) (side === 0 ? ta : tb).push(performance.now() - t);
+            if (i >= 0) (side === 0 ? m.ta : m.tb).push(performance.now() - t);
           }
         }
       });
-      blocks.push([median(ta.slice(a)), median(tb.slice(b))]);
-    }
-    const [withRls, explicit] = [summarise(ta), summarise(tb)];
-    const server = new pg.Client(superuser);
-    await server.connect();
-    try {
-      results[name] = {
-        with_rls: withRls,
-        bypass_explicit_filter: explicit,
-        ...paired(blocks, 1000),
-        server_side: await serverSide(server, pair, user, options.samples),
-        plans,
-      };
-    } finally {
-      await server.end();
+      m.blocks.push([median(m.ta.slice(a)), median(m.tb.slice(b))]);
+      if (k % SERVER_SIDE_EVERY === 0) m.server.push(...(await serverSide(superuser, pair, user)));
     }
   }
-  const measured = Object.values(results) as Array<{
+  const results: Record<string, unknown> = {};
+  for (const [j, [name]] of entries.entries()) {
+    const m = measured[j]!;
+    results[name] = {
+      with_rls: summarise(m.ta),
+      bypass_explicit_filter: summarise(m.tb),
+      ...paired(m.blocks, 1000),
+      server_side: {
+        with_rls_us: round(median(m.server.map(([a]) => a)), 1),
+        bypass_explicit_filter_us: round(median(m.server.map(([, b]) => b)), 1),
+        ...paired(m.server, 1),
+      },
+      plans: plans[name],
+    };
+  }
+  const figures = Object.values(results) as Array<{
     ratio: number;
     overhead_us: number;
     server_side: { overhead_us: number };
   }>;
   return {
     ...results,
-    overhead_ratio: Math.max(...measured.map((m) => m.ratio)),
-    overhead_us: Math.max(...measured.map((m) => m.overhead_us)),
-    server_side_overhead_us: Math.max(...measured.map((m) => m.server_side.overhead_us)),
-    note: "worst of the query pairs; p50 of interleaved samples through the extended protocol; server_side: the same statements EXECUTEd in a server loop",
+    overhead_ratio: Math.max(...figures.map((m) => m.ratio)),
+    overhead_us: Math.max(...figures.map((m) => m.overhead_us)),
+    server_side_overhead_us: Math.max(...figures.map((m) => m.server_side.overhead_us)),
+    note: "worst of the query pairs; medians over blocks (each on two new connections, 50 interleaved samples per side through the extended protocol) of each block's p50 ratio and difference; server_side: the same statements EXECUTEd in a server loop, alternating blocks of 100",
   };
 }
+
+/** Every how many rounds each pair also runs a short server-side measurement. */
+const SERVER_SIDE_EVERY = 6;
 
 /**
  * The pair timed inside the server: a PL/pgSQL loop EXECUTEs (no plan cache) the RLS statement as
  * sensa_app in the user's context and the explicit one as the superuser, in alternating blocks of
  * 100 (a role switch costs the next statement a search_path lookup, so not every statement may
- * follow one), with clock_timestamp() around each block: the medians of the blocks' means, and
- * what the blocks say paired. On a new connection, in a transaction of its own, rolled back.
+ * follow one), with clock_timestamp() around each block: the blocks' means, paired, RLS and
+ * explicit (10 pairs after 2 unrecorded). On a new connection, in a transaction rolled back.
  */
 async function serverSide(
-  c: pg.Client,
+  superuser: pg.ClientConfig,
   pair: { rls: [string, unknown[]]; explicit: [string, unknown[]] },
   user: string,
-  samples: number,
-) {
+): Promise<Array<[number, number]>> {
   // Both statements take the same two uuid parameters ($1 course or user, $2 user) inside the loop.
   const bind = ([text, values]: [string, unknown[]]) =>
     text.replace(/\$(\d)/g, (_, n: string) => (values[Number(n) - 1] === user ? "$2" : "$1"));
   const args = [pair.rls, pair.explicit].flatMap(([, v]) => v).find((v) => v !== user) ?? user;
-  await c.query("BEGIN");
+  const c = new pg.Client(superuser);
+  await c.connect();
   try {
+    await c.query("BEGIN");
     await c.query(`
       CREATE FUNCTION pg_temp.rls_pair(qa text, qb text, first uuid, uid uuid, blocks int, per int) RETURNS TABLE (a float8[], b float8[]) LANGUAGE plpgsql AS $f$
       DECLARE ta float8[] := '{}'; tb float8[] := '{}'; t0 timestamptz; r record;
@@ -207,25 +222,15 @@ async function serverSide(
     // EXECUTE ... INTO takes the first row; wrapping in count(*) reads every row, as the client does.
     const wrap = (text: string) =>
       `SELECT count(*) FROM (${text}) s WHERE $1::uuid IS NOT NULL OR $2::uuid IS NOT NULL`;
-    const per = 100;
-    const { rows } = await c.query("SELECT * FROM pg_temp.rls_pair($1, $2, $3, $4, $5, $6)", [
+    const { rows } = await c.query("SELECT * FROM pg_temp.rls_pair($1, $2, $3, $4, 10, 100)", [
       wrap(bind(pair.rls)),
       wrap(bind(pair.explicit)),
       args,
       user,
-      Math.max(10, Math.ceil(samples / per)),
-      per,
     ]);
     const { a, b } = rows[0] as { a: number[]; b: number[] };
-    return {
-      with_rls_us: round(median(a), 1),
-      bypass_explicit_filter_us: round(median(b), 1),
-      ...paired(
-        a.map((x, i) => [x, b[i]!]),
-        1,
-      ),
-    };
+    return a.map((x, i) => [x, b[i]!]);
   } finally {
-    await c.query("ROLLBACK");
+    await c.end(); // the transaction, and the function with it, ends with the connection
   }
 }

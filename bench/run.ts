@@ -49,7 +49,7 @@ const { values } = parseArgs({
     url: { type: "string" },
     "keywords-1m": { type: "boolean", default: false },
     queries: { type: "string", default: "100" },
-    "rls-samples": { type: "string", default: "3000" },
+    "rls-samples": { type: "string", default: "6000" },
     "no-concurrency": { type: "boolean", default: false },
     // The server database the run creates (and drops first): another name lets two runs share a server.
     database: { type: "string", default: "sensa_bench" },
