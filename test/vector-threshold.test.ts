@@ -13,20 +13,33 @@ import { benchSeedOptions } from "../bench/seed.js";
 // benchmark's seeded data, as admin_role (the whole corpus, through HNSW) and as each document's
 // owner (row-level security, the user's rows), against the exact answer (no index).
 //
-// What "the answers are unchanged" means exactly. Distance is monotone, so on an exact search
-// "the nearest `limit` rows, then those above the threshold" and "the nearest `limit` rows among
-// those above the threshold" are the same rows. HNSW is approximate, and there the two differ in
-// one way only: when fewer than `limit` rows reach the threshold, the old function kept scanning
-// past the first ef_search candidates and could still find a row above the threshold that those
-// candidates had missed; the new one returns what the first candidates hold. So:
-//   - a hit (the old answer has `limit` rows): the same rows, in the same order;
-//   - a partial answer or a miss: the new rows are the old rows minus rows the old scan found only
-//     past its first candidates: every row of both is in the exact answer (above the threshold).
-// The run prints how many answers were identical and why the others differ.
+// How the function reads the index (sql/functions/find_similar_documents.sql): one HNSW scan
+// (ef_search 64, iterative_scan relaxed_order); its first LIMIT rows when they all reach the
+// threshold, else the same scan read on to SCAN_ROWS rows in all and the nearest LIMIT of those
+// that reach it. Both steps are replayed here as plain queries with the function's settings, and
+// the scan is deterministic for a given index, so as admin_role:
+//   - a query whose first LIMIT rows all reach the threshold gets exactly those rows, in order,
+//     having read LIMIT rows (the 0006 answer and cost);
+//   - any other query (every partial answer and miss, and a hit whose first batch went astray)
+//     gets exactly the replayed SCAN_ROWS answer, having read SCAN_ROWS rows: without the second
+//     step it reads LIMIT, so the 120 partial answers and misses catch a missing second step on
+//     every run;
+//   - rows reach the threshold with their exact similarity, in order, and when fewer than LIMIT
+//     rows of the whole corpus reach it (partial answers, misses), every row is one of them.
+// Why the second step: the seed's data is clustered by subject, and on some index builds a
+// near-duplicate's first 64 candidates all lie in another subject, so the first batch holds no row
+// above 0.7 while 10 exist. The pre-0006 function kept walking and found them; 0006 returned [],
+// which made "hits are identical to the pre-0006 function" fail about one run in 30. How often a
+// first batch goes astray depends on the build (pgvector draws each element's level at random), so
+// that is counted and printed, not asserted; the replay comparison holds whatever the graph. The
+// run also prints how many answers equal the pre-0006 function's.
 
 const DOCUMENTS = onServer() ? 5_000 : 1_000;
 const LIMIT = 10;
 const PER_KIND = 60; // queries per kind (hit, partial, miss) and role: 360 in all
+// How many rows of its scan find_similar_documents reads when the first LIMIT do not all reach the
+// threshold (three batches of ef_search 64; the function's `greatest(result_limit, 192)`).
+const SCAN_ROWS = 192;
 
 // The function before 0006, at today's ef_search (0006 also lowered it, 100 to 64, a separate change
 // measured by the bench), so that only the threshold's place differs.
@@ -122,16 +135,116 @@ async function exact(tx: Transaction, embedding: string, limit: number, threshol
   return rows.map((r) => ({ id: String(r.id), similarity: Number(r.similarity) }));
 }
 
-async function compare(role: "admin_role" | "user") {
+/**
+ * find_similar_documents' index scan replayed with the function's settings: of the first `rows`
+ * rows the HNSW scan yields, those that reach the threshold, nearest first, at most LIMIT.
+ */
+async function scanned(tx: Transaction, q: Query, rows: number): Promise<Answer> {
+  await tx.execute(sql`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+  await tx.execute(sql`SET LOCAL hnsw.ef_search = 64`);
+  await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+  const answer = await queryRows(
+    tx,
+    sql`SELECT id, 1 - distance AS similarity
+        FROM (SELECT p.id, p.embedding <=> ${q.embedding}::vector AS distance FROM processed_documents p
+              WHERE p.embedding IS NOT NULL ORDER BY p.embedding <=> ${q.embedding}::vector LIMIT ${rows}) n
+        WHERE distance <= 1 - ${q.threshold}::float8
+        ORDER BY distance, id LIMIT ${LIMIT}`,
+  );
+  await tx.execute(sql`RESET hnsw.iterative_scan`);
+  await tx.execute(sql`RESET hnsw.ef_search`);
+  await tx.execute(sql`RESET enable_seqscan`);
+  return answer.map((r) => ({ id: String(r.id), similarity: Number(r.similarity) }));
+}
+
+/** Rows of processed_documents this transaction has fetched through an index so far. */
+const fetchedThroughIndexes = async (tx: Transaction) =>
+  Number(
+    (
+      await queryRows(
+        tx,
+        sql`SELECT idx_tup_fetch AS n FROM pg_stat_xact_user_tables WHERE relid = 'processed_documents'::regclass`,
+      )
+    )[0]!.n,
+  );
+
+/**
+ * As admin_role: every answer is the replayed scan's (the first LIMIT rows when they all reach the
+ * threshold, else the nearest LIMIT above it among SCAN_ROWS), and the function read exactly that
+ * many rows. Returns per kind how many first batches were short and how many answers had LIMIT rows.
+ */
+async function compareAdmin() {
+  const tally = {
+    identicalToBefore: 0,
+    byKind: {
+      hit: { n: 0, shortFirst: 0, full: 0, empty: 0 },
+      partial: { n: 0, shortFirst: 0, full: 0, empty: 0 },
+      miss: { n: 0, shortFirst: 0, full: 0, empty: 0 },
+    } as Record<Query["kind"], { n: number; shortFirst: number; full: number; empty: number }>,
+    readOn: [] as string[],
+  };
+  for (const q of queries) {
+    const { after, read, first, onward, truth, before } = await withAdmin(t.db, async (tx) => {
+      const start = await fetchedThroughIndexes(tx);
+      const after = await call(tx, "find_similar_documents", q);
+      const read = (await fetchedThroughIndexes(tx)) - start;
+      return {
+        after,
+        read,
+        first: await scanned(tx, q, LIMIT),
+        onward: await scanned(tx, q, SCAN_ROWS),
+        truth: await exact(tx, q.embedding, LIMIT, q.threshold),
+        before: await call(tx, "find_similar_documents_before_0006", q),
+      };
+    });
+    const k = tally.byKind[q.kind];
+    k.n++;
+    if (after.length === LIMIT) k.full++;
+    if (after.length === 0) k.empty++;
+    if (JSON.stringify(after) === JSON.stringify(before)) tally.identicalToBefore++;
+    // Every returned row is above the threshold, in order (similarity descending, then id).
+    for (const r of after) expect(r.similarity).toBeGreaterThanOrEqual(q.threshold - 1e-12);
+    expect(after).toEqual([...after].sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : 1)));
+    if (truth.length < LIMIT) {
+      // Fewer than LIMIT rows of the corpus reach the threshold: every row is one of them.
+      const truthIds = new Set(truth.map((r) => r.id));
+      for (const r of after)
+        expect(truthIds.has(r.id), `${q.kind} query: the row ${r.id} is in the exact answer`).toBe(true);
+    }
+    if (first.length === LIMIT) {
+      expect(after, `${q.kind} query: the first ${LIMIT} rows all reach the threshold: they are the answer`).toEqual(
+        first,
+      );
+      expect(read, `${q.kind} query: a full first batch is all the function reads`).toBe(LIMIT);
+    } else {
+      k.shortFirst++;
+      expect(after, `${q.kind} query: a short first batch: the nearest of the first ${SCAN_ROWS} rows`).toEqual(onward);
+      expect(read, `${q.kind} query: a short first batch: the function reads on to ${SCAN_ROWS} rows`).toBe(SCAN_ROWS);
+      if (onward.length > first.length)
+        tally.readOn.push(
+          `${q.kind}: first batch ${first.length} rows, read on ${onward.length}, exact ${truth.length}`,
+        );
+    }
+  }
+  const kinds = Object.entries(tally.byKind)
+    .map(([kind, c]) => `${kind}: ${c.full} full, ${c.empty} empty, ${c.shortFirst} short first batches of ${c.n}`)
+    .join("; ");
+  console.log(
+    `admin_role: ${kinds}; identical to the pre-0006 function in ${tally.identicalToBefore} of ${queries.length}` +
+      (tally.readOn.length ? `; reading on found more: ${tally.readOn.join("; ")}` : ""),
+  );
+  return tally;
+}
+
+/** As each document's owner (row-level security): the new answers against the pre-0006 function's. */
+async function compareUser() {
   const tally = {
     identical: 0,
     differing: [] as string[],
     byKind: { hit: [0, 0], partial: [0, 0], miss: [0, 0] } as Record<Query["kind"], [number, number]>,
   };
   for (const q of queries) {
-    const run = <T>(fn: (tx: Transaction) => Promise<T>) =>
-      role === "admin_role" ? withAdmin(t.db, fn) : withUserContext(t.db, q.owner, fn);
-    const [before, after, truth] = await run(async (tx) => [
+    const [before, after, truth] = await withUserContext(t.db, q.owner, async (tx) => [
       await call(tx, "find_similar_documents_before_0006", q),
       await call(tx, "find_similar_documents", q),
       await exact(tx, q.embedding, LIMIT, q.threshold),
@@ -165,7 +278,7 @@ async function compare(role: "admin_role" | "user") {
     .map(([k, [same, n]]) => `${k} ${same}/${n}`)
     .join(", ");
   console.log(
-    `${role}: identical in ${tally.identical} of ${queries.length} (${kinds})${tally.differing.length ? `; differing: ${tally.differing.join("; ")}` : ""}`,
+    `user: identical in ${tally.identical} of ${queries.length} (${kinds})${tally.differing.length ? `; differing: ${tally.differing.join("; ")}` : ""}`,
   );
   return tally;
 }
@@ -183,16 +296,22 @@ describe(`find_similar_documents: the threshold outside the LIMIT (${DOCUMENTS.t
     expect(counts).toEqual({ hit: PER_KIND, partial: PER_KIND, miss: PER_KIND });
   });
 
-  it("as admin_role (the whole corpus, through HNSW): hits are identical, other answers lose only rows past HNSW's first candidates", async () => {
-    const { byKind } = await compare("admin_role");
-    expect(byKind.hit).toEqual([PER_KIND, PER_KIND]);
-    expect(byKind.miss).toEqual([PER_KIND, PER_KIND]);
+  it("as admin_role (the whole corpus, through HNSW): the first batch when it is full, else the scan read on to SCAN_ROWS rows; misses are empty", async () => {
+    const { byKind } = await compareAdmin();
+    // Every partial answer and miss has a short first batch by construction (fewer than LIMIT rows
+    // of the corpus reach the threshold), so each of them checked above that the function read on.
+    expect(byKind.partial.shortFirst).toBe(PER_KIND);
+    expect(byKind.miss.shortFirst).toBe(PER_KIND);
+    expect(byKind.miss.empty).toBe(PER_KIND);
+    // Hits: a first batch astray is rare (0 to 27 of 5,000 self-queries per build of this graph) and
+    // reading on to 192 rows recovered every one measured (90 of 90 over 23 builds).
+    expect(byKind.hit.n - byKind.hit.full, "hits with fewer than LIMIT rows").toBeLessThanOrEqual(1);
   }, 600_000);
 
   it("as the documents' owners (row-level security): every answer is identical", async () => {
     // A user's 100 documents are read through the user_id index and sorted exactly, so there is
     // no approximation to differ by.
-    const { identical } = await compare("user");
+    const { identical } = await compareUser();
     expect(identical).toBe(queries.length);
   }, 600_000);
 
