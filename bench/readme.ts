@@ -27,6 +27,9 @@ const rlsPairs = Object.entries(r.rls).filter(
 const efs = v.ef_search_tradeoff as Array<{ ef_search: number; recall_at_10: number; p50_ms: number }>;
 const ef = (n: number) => efs.find((e) => e.ef_search === n);
 const scales = curve.map((c) => `${c.documents / 1000}k`).join(", ");
+const worstMissToHit = Math.max(
+  ...curve.flatMap((c) => (c.miss_to_hit_ratio ? [c.miss_to_hit_ratio.admin_role, c.miss_to_hit_ratio.user] : [])),
+);
 
 const out: string[] = [];
 out.push(`## Performance
@@ -83,13 +86,17 @@ Recall by ef_search: ${curve
   .join("; ")}.
 `);
 
-out.push(`What the numbers say. HNSW pays off from about 10k documents. **Misses cost what hits cost**:
-\`find_similar_documents\` takes the nearest \`limit\` rows from the index and applies the threshold
-to them; with the threshold inside the index-ordered LIMIT, a query with fewer than \`limit\`
-documents above it kept the HNSW scan walking to pgvector's scan budget (~350 ms against ~12 ms for
-a hit as admin_role at 100k). The answers are the same up to HNSW's approximation
-(\`test/vector-threshold.test.ts\` states exactly how); \`find_similar_keywords\` with a chapter reads
-that chapter's keywords through its index instead of filtering the HNSW scan, for the same
+out.push(`What the numbers say. HNSW pays off from about 10k documents. **A miss costs a small multiple of a hit, not
+pgvector's scan budget** (${x(worstMissToHit)} at worst, over both roles and every scale): \`find_similar_documents\` reads the index scan's
+first \`limit\` rows and, when they all reach the threshold, that is the answer; otherwise it reads
+the same scan on to 192 rows (three of HNSW's batches) and answers with the nearest \`limit\` of
+those above the threshold. With the threshold inside the index-ordered LIMIT (before \`0006\`), a
+query with fewer than \`limit\` documents above it kept the scan walking to pgvector's budget (~350 ms
+against ~12 ms for a hit as admin_role at 100k); with the first batch alone (\`0006\`), a
+near-duplicate whose first 64 candidates all lay in another subject cluster came back empty, about
+one build of the test's graph in thirty (\`0008\` reads on; the SQL file has the measurements).
+\`test/vector-threshold.test.ts\` states the answers exactly; \`find_similar_keywords\` with a chapter
+reads that chapter's keywords through its index instead of filtering the HNSW scan, for the same
 reason. **Recall holds as the corpus grows** because the document index is built with m
 ${v.index_parameters.m}, ef_construction ${v.index_parameters.ef_construction}: with pgvector's defaults (16 / 64) recall@10 at 300k stopped rising past
 ef_search 100 (0.979 in issue 15's run; 0.9865 on 200 other queries, one build, against 0.992 at

@@ -228,7 +228,8 @@ async function thresholdSuite(
   for (const role of ["admin_role", "user"] as const) {
     result[role] = {};
     for (const [kind, list] of Object.entries(kinds)) {
-      options.log(`vector: find_similar_documents ${kind}s as ${role}`);
+      const plural = ({ hit: "hits", partial: "partial answers", miss: "misses" } as Record<string, string>)[kind];
+      options.log(`vector: find_similar_documents ${plural} as ${role}`);
       const times: number[] = [];
       let rows = 0;
       // Each call in its own context, as the API makes them; only the call is timed.
