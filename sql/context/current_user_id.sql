@@ -8,7 +8,7 @@
 -- PL/pgSQL keeps its expressions' plans for the session. And no SET search_path, unlike every
 -- other function (security/functions.sql pins theirs): calling a function with a SET clause saves,
 -- sets and restores the setting around each call, and changing search_path makes the statement's
--- next name lookup rebuild it; on bench/rls.ts's three statements that was 2-14 µs of the 4-20 µs
+-- next name lookup rebuild it; on bench/rls.ts's three statements that was 2-14 µs of the 6-20 µs
 -- RLS cost server-side (the pairs' blocks, PostgreSQL 15, 100k documents). What the pinned
 -- search_path guarded, a caller's search_path resolving a name in the body to something else,
 -- cannot happen here: every name is schema-qualified, the comparison included (OPERATOR(...): a
