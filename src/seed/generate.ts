@@ -137,7 +137,8 @@ export function* generateUsersPausing(plan: SeedPlan): Generator<UserBatch | typ
           title: `${subject.name} ${kind} ${d + 1}`,
           summary: `Covers ${random.pick(subject.terms)} and ${random.pick(subject.terms)}.`,
           complexityLevel: random.pick(["low", "medium", "high"] as const),
-          embedding: round(docEmbedding),
+          // Rounded in place unless its chapters are drawn around it (unrounded, as always).
+          embedding: plan.embedChapters ? round(docEmbedding) : roundInPlace(docEmbedding),
           embeddingModel: "seed-768",
           conceptMap: { nodes: [], edges: [] },
         });
