@@ -158,7 +158,7 @@ function seeding(): string {
   return `**Seeding** goes through binary COPY as the tables' owner (see [Seed data](#seed-data)):
 ${int(sd.rows)} rows at **${int(sd.load_rows_per_second)} rows/s** end to end (generating, encoding and sending
 every row, then restoring what the load set aside and checking the owners; everything but the HNSW
-build)${sd.load_rows_per_second < 25_000 ? ": **below issue 15's 25,000 rows/s on this run** (the run of a972727 measured 25,042 rows/s on 2026-11-30 at 03:50 UTC, when the sweep's builds below took 83–92 s per 100k: CPU-bound work ran about 2.2x slower on the machine during this run)" : ""}. The HNSW rebuild (the document and keyword indexes) took ${f(sd.index_build_s_per_100k, 1)} s per 100k embeddings at maintenance_work_mem
+build)${sd.load_rows_per_second < 25_000 ? ": **below issue 15's 25,000 rows/s on this run**" : ""}. The HNSW rebuild (the document and keyword indexes) took ${f(sd.index_build_s_per_100k, 1)} s per 100k embeddings at maintenance_work_mem
 ${sd.index_settings?.maintenanceWorkMem} with ${sd.index_settings?.parallelWorkers} parallel workers${
     sw
       ? `; rebuilt on the same run under other settings, the document index took ${Object.entries(sw.s_per_100k)
