@@ -114,11 +114,21 @@ describe.skipIf(!onServer())("failures of concurrency and of the connection (ser
   it("a deadlock is a retryable SerializationError, and { retries } runs the loser again until it commits", async () => {
     const [x, y] = [tree.course.id, (await createCourseTree(t.db, a.id, { title: "Second course" })).course.id];
     let attempts = 0;
-    // Each locks one course then the other, in opposite orders, and waits for the other to hold its first lock.
-    const lockBoth = (firstId: string, secondId: string, retries: number, ready: Promise<void>, signal: () => void) =>
-      asA(
+    // Each locks one course then the other, in opposite orders, and waits for the other to hold its
+    // first lock. A run after the first waits for `before` (the other side's whole call) first.
+    const lockBoth = (
+      firstId: string,
+      secondId: string,
+      retries: number,
+      ready: Promise<void>,
+      signal: () => void,
+      before?: () => Promise<unknown>,
+    ) => {
+      let runs = 0;
+      return asA(
         async (tx) => {
           attempts++;
+          if (runs++ > 0) await before?.();
           await tx.execute(sql`UPDATE courses SET title = title WHERE id = ${firstId}`);
           signal();
           await ready;
@@ -126,6 +136,7 @@ describe.skipIf(!onServer())("failures of concurrency and of the connection (ser
         },
         { retries },
       );
+    };
     let signalOne!: () => void;
     let signalTwo!: () => void;
     const oneHolds = new Promise<void>((r) => (signalOne = r));
@@ -138,12 +149,17 @@ describe.skipIf(!onServer())("failures of concurrency and of the connection (ser
     expect(lost.reason).toBeInstanceOf(SerializationError);
     expect(lost.reason).toMatchObject({ code: "DEADLOCK", sqlState: "40P01", retryable: true });
     // Again with retries: the loser runs a second time (its ready promise has resolved) and commits.
+    // Its second run starts once the winner has committed: started at once, it could lock its first
+    // row again before the woken winner locks it, and deadlock a second time (4 runs, seen in CI).
     attempts = 0;
     let s1!: () => void;
     let s2!: () => void;
     const h1 = new Promise<void>((r) => (s1 = r));
     const h2 = new Promise<void>((r) => (s2 = r));
-    const retried = await Promise.allSettled([lockBoth(x, y, 1, h2, s1), lockBoth(y, x, 1, h1, s2)]);
+    const calls: Array<Promise<unknown>> = [];
+    calls.push(lockBoth(x, y, 1, h2, s1, () => calls[1]!));
+    calls.push(lockBoth(y, x, 1, h1, s2, () => calls[0]!));
+    const retried = await Promise.allSettled(calls);
     expect(retried.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
     expect(attempts).toBe(3);
   });
