@@ -42,8 +42,9 @@ export class Random {
   }
 
   /**
-   * The ziggurat's rare cases (~1% of draws), for a draw `b` whose point fell outside its layer's
-   * core: the base's tail, or the wedge between the core and the curve, else a new draw.
+   * The ziggurat's rare cases (~1% of draws), from a draw `b` whose point fell outside its layer's
+   * core: the base's tail, or the wedge between the core and the curve; a point the wedge rejects
+   * is drawn again, from the top.
    */
   private rareNormal(b: number): number {
     for (;;) {
@@ -69,12 +70,12 @@ export class Random {
   }
 
   /**
-   * A unit vector: `centre` (the origin in 768 dimensions when absent) plus sigma times a standard normal in each
-   * dimension, normalised. The normals come from the ziggurat (./ziggurat.ts): one 32-bit draw
-   * picks a layer (its low 8 bits) and a point across it (the other 24, signed), and inside the
-   * layer's core that point is the value. The common case is inlined here with the generator's
-   * state in a local (mulberry32, as bits() draws it): through this.state and a call per value
-   * the same draws cost 2.3x (18 µs a vector against 7.7).
+   * A unit vector: `centre` (the origin in 768 dimensions when absent) plus sigma times a standard
+   * normal in each dimension, normalised. The normals come from the ziggurat (./ziggurat.ts): one
+   * 32-bit draw picks a layer (its low 8 bits) and a point across it (the other 24, signed), and
+   * inside the layer's core that point is the value. The common case is inlined here with the
+   * generator's state in a local (mulberry32, as bits() draws it): through this.state and a call
+   * per value the same draws cost 2.3x (18 µs a vector against 7.7).
    */
   private scatter(centre: readonly number[] | null, sigma: number): number[] {
     const dimensions = centre ? centre.length : EMBEDDING_DIMENSIONS;
@@ -123,8 +124,8 @@ export class Random {
   }
 
   /**
-   * A unit vector scattered around `centre`. With per-dimension noise sigma, the
-   * expected cosine to the centre is about 1 / sqrt(1 + 768 sigma^2): 0.05 gives ~0.79, 0.02 ~0.96.
+   * A unit vector scattered around `centre`. With per-dimension noise sigma, the expected cosine
+   * to the centre is about 1 / sqrt(1 + 768 sigma^2): 0.05 gives ~0.79, 0.02 ~0.96.
    */
   around(centre: readonly number[], sigma: number): number[] {
     return this.scatter(centre, sigma);
