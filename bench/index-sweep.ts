@@ -19,8 +19,8 @@ export interface IndexSweep {
   seed_vs_best: number;
 }
 
-/** One timed rebuild of `index` under `setting`. */
-async function rebuild(client: pg.Client, index: string, setting: string): Promise<number> {
+/** One timed rebuild of `index` under `setting`, as the catalog defines it or as `definition` says. */
+export async function rebuild(client: pg.Client, index: string, setting: string, definition?: string): Promise<number> {
   const [mem, workers] = setting.split("/");
   if (!/^\d+[MG]B$/.test(mem ?? "") || !/^\d+$/.test(workers ?? ""))
     throw new Error(`an index build setting is <memory>/<workers>, as 2GB/2: ${setting}`);
@@ -31,7 +31,7 @@ async function rebuild(client: pg.Client, index: string, setting: string): Promi
     await client.query(`SET LOCAL max_parallel_maintenance_workers = ${Number(workers)}`);
     await client.query(`DROP INDEX ${index}`);
     const started = performance.now();
-    await client.query(rows[0]!.def);
+    await client.query(definition ?? rows[0]!.def);
     const seconds = (performance.now() - started) / 1000;
     await client.query("COMMIT");
     return seconds;

@@ -25,10 +25,45 @@ export interface VectorSuiteOptions {
   threshold?: boolean;
 }
 
-interface Query {
+export interface Query {
   embedding: string;
   owner: string;
 }
+
+/**
+ * The suite's queries: "documents like this one", each a stored document's embedding slightly
+ * moved (as a re-processed or new version of it would be), so the answer is a real neighbourhood.
+ * The same `seed` picks the same documents and moves them the same way on the same data.
+ */
+export async function documentQueries(db: Database, seed: number, count: number): Promise<Query[]> {
+  const random = new Random(seed + 1);
+  const picked = await withAdmin(db, (tx) =>
+    queryRows(
+      tx,
+      sql`SELECT user_id, embedding::text AS e FROM processed_documents ORDER BY md5(id::text || ${seed}) LIMIT ${count}`,
+    ),
+  );
+  return picked.map((r) => ({
+    embedding: vectorLiteral(random.around(JSON.parse(String(r.e)) as number[], 0.005)),
+    owner: String(r.user_id),
+  }));
+}
+
+/** The K nearest documents to `q` (a vector literal) by `expression`, with their similarity. */
+export const nearestDocuments = (tx: Transaction, q: string, expression = "embedding <=> $q::vector") =>
+  queryRows(
+    tx,
+    sql.raw(
+      `SELECT id, 1 - (${expression.replaceAll("$q", `'${q}'`)}) AS similarity FROM processed_documents ORDER BY ${expression.replaceAll("$q", `'${q}'`)} LIMIT ${K}`,
+    ),
+  ).then((rows) => rows.map((r) => ({ id: String(r.id), similarity: Number(r.similarity) })));
+
+/** Recall@K of `answers` against the exact answers to the same queries, in the same order. */
+export const recallAt10 = (answers: Array<Array<{ id: string }>>, exact: Array<Array<{ id: string }>>) =>
+  round(
+    answers.reduce((sum, a, i) => sum + a.filter((r) => exact[i]!.some((e) => e.id === r.id)).length / K, 0) /
+      answers.length,
+  );
 
 /**
  * Nearest-neighbour search over processed_documents: the exact answer (sequential scan and
@@ -37,36 +72,18 @@ interface Query {
  * find_similar_documents' latency on hits, partial answers and misses.
  */
 export async function vectorSuite(db: Database, options: VectorSuiteOptions) {
-  // "Documents like this one": each query is a stored document's embedding, slightly moved (as a
-  // re-processed or new version of it would be), so the answer is a real neighbourhood.
-  const random = new Random(options.seed + 1);
-  const picked = await withAdmin(db, (tx) =>
-    queryRows(
-      tx,
-      sql`SELECT user_id, embedding::text AS e FROM processed_documents ORDER BY md5(id::text || ${options.seed}) LIMIT ${options.queries}`,
-    ),
-  );
-  const queries: Query[] = picked.map((r) => ({
-    embedding: vectorLiteral(random.around(JSON.parse(String(r.e)) as number[], 0.005)),
-    owner: String(r.user_id),
-  }));
-  const nearest = (tx: Transaction, q: string, expression = "embedding <=> $q::vector") =>
-    queryRows(
-      tx,
-      sql.raw(
-        `SELECT id, 1 - (${expression.replaceAll("$q", `'${q}'`)}) AS similarity FROM processed_documents ORDER BY ${expression.replaceAll("$q", `'${q}'`)} LIMIT ${K}`,
-      ),
-    ).then((rows) => rows.map((r) => ({ id: String(r.id), similarity: Number(r.similarity) })));
+  const queries = await documentQueries(db, options.seed, options.queries);
 
   // Each mode runs in one admin transaction, after `warmup` untimed queries; only the query itself is timed.
   const run = (settings: string[], expression?: string, warmup = WARMUP) =>
     withAdmin(db, async (tx) => {
       for (const s of settings) await tx.execute(sql.raw(s));
-      for (let i = 0; i < Math.min(warmup, queries.length); i++) await nearest(tx, queries[i]!.embedding, expression);
+      for (let i = 0; i < Math.min(warmup, queries.length); i++)
+        await nearestDocuments(tx, queries[i]!.embedding, expression);
       const answers: Array<Array<{ id: string; similarity: number }>> = [];
       const latency = await measure(
         queries.length,
-        async (i) => answers.push(await nearest(tx, queries[i]!.embedding, expression)),
+        async (i) => answers.push(await nearestDocuments(tx, queries[i]!.embedding, expression)),
         0,
       );
       return { answers, latency };
@@ -74,11 +91,7 @@ export async function vectorSuite(db: Database, options: VectorSuiteOptions) {
 
   options.log("vector: exact scan");
   const exact = await run(["SET LOCAL enable_indexscan = off", "SET LOCAL enable_bitmapscan = off"], undefined, 0);
-  const recall = (answers: Array<Array<{ id: string }>>) =>
-    round(
-      answers.reduce((sum, a, i) => sum + a.filter((r) => exact.answers[i]!.some((e) => e.id === r.id)).length / K, 0) /
-        answers.length,
-    );
+  const recall = (answers: Array<Array<{ id: string }>>) => recallAt10(answers, exact.answers);
 
   const sweep = [];
   for (const ef of EF_SEARCH) {
@@ -102,11 +115,11 @@ export async function vectorSuite(db: Database, options: VectorSuiteOptions) {
   const underRls = (mode: "off" | "relaxed_order") =>
     withUserContext(db, userId, async (tx) => {
       await tx.execute(sql.raw(`SET LOCAL hnsw.iterative_scan = ${mode}`));
-      for (let i = 0; i < Math.min(WARMUP, queries.length); i++) await nearest(tx, queries[i]!.embedding);
+      for (let i = 0; i < Math.min(WARMUP, queries.length); i++) await nearestDocuments(tx, queries[i]!.embedding);
       const counts: number[] = [];
       const latency = await measure(
         queries.length,
-        async (i) => counts.push((await nearest(tx, queries[i]!.embedding)).length),
+        async (i) => counts.push((await nearestDocuments(tx, queries[i]!.embedding)).length),
         0,
       );
       return { ...latency, mean_rows_returned: round(counts.reduce((a, b) => a + b, 0) / counts.length, 2) };
@@ -143,7 +156,7 @@ export async function vectorSuite(db: Database, options: VectorSuiteOptions) {
 }
 
 /** m and ef_construction of an HNSW index definition (pgvector's defaults when not given). */
-function hnswParameters(indexdef: string) {
+export function hnswParameters(indexdef: string) {
   const m = /\bm\s*=\s*'?(\d+)/.exec(indexdef);
   const efc = /ef_construction\s*=\s*'?(\d+)/.exec(indexdef);
   return { m: m ? Number(m[1]) : 16, ef_construction: efc ? Number(efc[1]) : 64 };
