@@ -19,6 +19,7 @@ import pg from "pg";
 import { sql } from "drizzle-orm";
 import { closeDb, connectionConfig, createDb, resolveTarget, withAdmin, withDatabase } from "../src/index.js";
 import { rebuild } from "./index-sweep.js";
+import { BENCH_SEED } from "./seed.js";
 import { round } from "./timing.js";
 import { EF_SEARCH, documentQueries, nearestDocuments, recallAt10 } from "./vector.js";
 
@@ -56,7 +57,7 @@ async function main() {
     ? catalogDefinition.replace(/WITH \(.*\)$/, `WITH (${values.with})`)
     : catalogDefinition;
   try {
-    const queries = await documentQueries(db, 2026, Number(values.queries));
+    const queries = await documentQueries(db, BENCH_SEED, Number(values.queries));
     const answers = (settings: string[]) =>
       withAdmin(db, async (tx) => {
         for (const s of settings) await tx.execute(sql.raw(s));

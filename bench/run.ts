@@ -37,7 +37,7 @@ import { overheadSuite } from "./overhead.js";
 import { rlsSuite } from "./rls.js";
 import { searchSuite } from "./search.js";
 import { DEFAULT_SWEEP, indexSweep } from "./index-sweep.js";
-import { benchSeedOptions, seedFigures } from "./seed.js";
+import { BENCH_SEED, benchSeedOptions, seedFigures } from "./seed.js";
 import { round } from "./timing.js";
 import { vectorSuite } from "./vector.js";
 
@@ -122,7 +122,7 @@ for (const scale of scales) {
     );
 
     const vector = await vectorSuite(db, {
-      seed: 2026,
+      seed: BENCH_SEED,
       queries,
       log,
       buildSeconds: docsBuild?.seconds,

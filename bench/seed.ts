@@ -20,6 +20,9 @@ import { seed, type SeedOptions, type SeedResult } from "../src/seed/index.js";
 import { indexSweep } from "./index-sweep.js";
 import { round } from "./timing.js";
 
+/** The bench's seed: its data set's, and the vector suite's queries' (bench/vector.ts). */
+export const BENCH_SEED = 2026;
+
 /**
  * The benchmark's data set: 100 documents per user (5 courses x 20), one chapter and one keyword
  * per document. Chapter embeddings are skipped: no suite reads them, and they would add an HNSW
@@ -27,7 +30,7 @@ import { round } from "./timing.js";
  */
 export function benchSeedOptions(documents: number): SeedOptions {
   return {
-    seed: 2026,
+    seed: BENCH_SEED,
     users: Math.max(1, documents / 100),
     coursesPerUser: 5,
     documentsPerCourse: 20,
