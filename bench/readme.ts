@@ -166,7 +166,8 @@ function recall(): string {
   const newest = new Map<string, any>(reports.map((b) => [key(parameters(b)), b]));
   const summary = (b: any) => {
     const at64 = b.builds.map((x: any) => x.recall_at_10["64"] as number);
-    return `${b.builds_losing_a_query_at_64} of ${b.builds.length} builds lost one or more of the ${b.queries} queries whole (recall@10 at ef_search 64 from ${f(Math.min(...at64))} to ${f(Math.max(...at64))}; ${String(b.date).slice(0, 10)})`;
+    const seconds = b.builds.reduce((sum: number, x: any) => sum + x.seconds, 0) / b.builds.length;
+    return `${b.builds_losing_a_query_at_64} of ${b.builds.length} builds lost one or more of the ${b.queries} queries whole (recall@10 at ef_search 64 from ${f(Math.min(...at64))} to ${f(Math.max(...at64))}; ${seconds.toFixed(1)} s a build; ${String(b.date).slice(0, 10)})`;
   };
   const own = newest.get(key(v.index_parameters));
   const others = [...newest.values()].filter((b) => b !== own);
