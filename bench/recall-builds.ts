@@ -53,9 +53,12 @@ async function main() {
   await client.connect();
   const { rows } = await client.query<{ def: string }>("SELECT pg_get_indexdef($1::regclass) AS def", [INDEX]);
   const catalogDefinition = rows[0]!.def;
-  const definition = values.with
-    ? catalogDefinition.replace(/WITH \(.*\)$/, `WITH (${values.with})`)
-    : catalogDefinition;
+  // An index built with pgvector's defaults has no WITH clause: --with adds one.
+  const definition = !values.with
+    ? catalogDefinition
+    : / WITH \(.*\)$/.test(catalogDefinition)
+      ? catalogDefinition.replace(/ WITH \(.*\)$/, ` WITH (${values.with})`)
+      : `${catalogDefinition} WITH (${values.with})`;
   try {
     const queries = await documentQueries(db, BENCH_SEED, Number(values.queries));
     const answers = (settings: string[]) =>
