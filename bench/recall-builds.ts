@@ -18,14 +18,14 @@ import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { sql } from "drizzle-orm";
 import { closeDb, connectionConfig, createDb, resolveTarget, withAdmin, withDatabase } from "../src/index.js";
+import { EMBEDDING_DIMENSIONS } from "../src/db/constants.js";
+import { INDEX_BUILD_SETTINGS, graphMemoryMB } from "../src/seed/indexes.js";
 import { rebuild } from "./index-sweep.js";
 import { BENCH_SEED } from "./seed.js";
 import { round } from "./timing.js";
 import { EF_SEARCH, documentQueries, nearestDocuments, recallAt10 } from "./vector.js";
 
 const INDEX = "processed_documents_embedding_idx";
-/** The seed's build settings (src/seed/indexes.ts). */
-const SETTING = "1GB/2";
 /** Past the suite's widest ef_search: whether a lost query is reachable at all. */
 const WIDE = 1000;
 
@@ -59,6 +59,11 @@ async function main() {
     : / WITH \(.*\)$/.test(catalogDefinition)
       ? catalogDefinition.replace(/ WITH \(.*\)$/, ` WITH (${values.with})`)
       : `${catalogDefinition} WITH (${values.with})`;
+  // The seed's settings for a graph of this size (src/seed/indexes.ts), as index-sweep spells them.
+  const { rows: count } = await client.query<{ n: number }>(
+    "SELECT count(embedding)::int AS n FROM processed_documents",
+  );
+  const setting = `${graphMemoryMB(count[0]!.n, EMBEDDING_DIMENSIONS, "server")}MB/${INDEX_BUILD_SETTINGS.server.parallelWorkers}`;
   try {
     const queries = await documentQueries(db, BENCH_SEED, Number(values.queries));
     const answers = (settings: string[]) =>
@@ -73,7 +78,7 @@ async function main() {
     const results = [];
     for (let b = 1; b <= builds; b++) {
       console.error(`build ${b} of ${builds}: ${definition}`);
-      const seconds = await rebuild(client, INDEX, SETTING, definition);
+      const seconds = await rebuild(client, INDEX, setting, definition);
       const recall: Record<number, number> = {};
       let lost: number[] = [];
       for (const ef of [...EF_SEARCH, WIDE]) {
@@ -88,12 +93,12 @@ async function main() {
       date: new Date().toISOString(),
       database: values.database,
       index: definition,
-      setting: SETTING,
+      setting: setting,
       queries: queries.length,
       builds: results,
       builds_losing_a_query_at_64: results.filter((r) => r.lost_whole_at_64.length > 0).length,
     };
-    console.log(`${INDEX}, ${builds} builds at ${SETTING}: ${definition.replace(/.*USING /, "")}`);
+    console.log(`${INDEX}, ${builds} builds at ${setting}: ${definition.replace(/.*USING /, "")}`);
     console.log(
       `build  seconds  ${[...EF_SEARCH, WIDE].map((ef) => `ef ${ef}`.padStart(8)).join("")}  lost whole at ef 64`,
     );
@@ -109,7 +114,7 @@ async function main() {
     writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
     console.log(`wrote ${file}`);
   } finally {
-    if (values.with) await rebuild(client, INDEX, SETTING, catalogDefinition);
+    if (values.with) await rebuild(client, INDEX, setting, catalogDefinition);
     await client.end();
     await closeDb(db);
   }

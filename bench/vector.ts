@@ -10,7 +10,10 @@ export const EF_SEARCH = [20, 40, 64, 100, 160, 200];
 export const FUNCTION_EF_SEARCH = 64;
 /** Queries run untimed before each sweep, so no sweep pays for reading the index into memory. */
 const WARMUP = 20;
-/** The seed's build settings (src/seed/indexes.ts), for the halfvec index built here. */
+/**
+ * The seed's build settings at 100k, for the halfvec index built here at every scale
+ * (src/seed/indexes.ts sizes the seed's to the graph: 2GB at 300k).
+ */
 const BUILD_SETTINGS = ["SET LOCAL maintenance_work_mem = '1GB'", "SET LOCAL max_parallel_maintenance_workers = 2"];
 
 export interface VectorSuiteOptions {

@@ -23,7 +23,7 @@ export interface VectorIndex {
  * more memory buys little once the graph fits. PGlite's WebAssembly heap is smaller, and it has no
  * parallel workers.
  */
-const INDEX_BUILD_SETTINGS = {
+export const INDEX_BUILD_SETTINGS = {
   server: { parallelWorkers: 2, minMB: 64, maxMB: 4096 },
   embedded: { parallelWorkers: 0, minMB: 64, maxMB: 512 },
   bytesPerDimension: 4,
